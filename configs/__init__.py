@@ -1,0 +1,1 @@
+"""Bundled YAML configs, installed as the ``musicvae_tf.configs`` package."""

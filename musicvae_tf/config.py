@@ -1,0 +1,215 @@
+"""Named experiment configurations: YAML files with data, model and training sections.
+
+A config is looked up by name in the bundled ``configs/`` folder (``cat-mel_2bar_small``) or read
+from a YAML path. ``--set section.key=value`` overrides any field; values are parsed as YAML, so
+``--set model.encoder_units=[64]`` and ``--set training.free_bits=48`` both work.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.resources
+import math
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from musicvae_tf.errors import UsageError
+
+
+@dataclasses.dataclass(frozen=True)
+class DataConfig:
+    """How pieces become token windows (SPEC §1)."""
+
+    num_bars: int = 2
+    steps_per_quarter: int = 4
+    steps_per_bar: int = 16
+    min_pitch: int = 21
+    max_pitch: int = 108
+    # Inclusive [low, high] General MIDI program range; None keeps every non-drum program.
+    programs: tuple[int, int] | None = (0, 31)
+    gap_bars: int = 1
+    max_windows_per_piece: int = 5
+    # Inclusive transposition range applied as training augmentation; (0, 0) disables it.
+    transpose_range: tuple[int, int] = (-5, 5)
+    eval_fraction: float = 0.1
+    test_fraction: float = 0.1
+
+    @property
+    def num_classes(self) -> int:
+        """Token vocabulary: no-event, note-off and one note-on per pitch in range."""
+        return 2 + self.max_pitch - self.min_pitch + 1
+
+    @property
+    def num_steps(self) -> int:
+        """Steps in one window."""
+        return self.num_bars * self.steps_per_bar
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+    """Sizes of the recurrent VAE (SPEC §3, §5). Encoder units are per direction."""
+
+    encoder_units: tuple[int, ...] = (512,)
+    latent_dim: int = 256
+    decoder: str = "flat"  # "flat" or "hierarchical"
+    decoder_units: tuple[int, ...] = (256, 256)
+    conductor_units: tuple[int, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingConfig:
+    """Optimisation, schedules and bookkeeping (SPEC §4)."""
+
+    batch_size: int = 512
+    num_steps: int = 200_000
+    learning_rate: float = 1e-3
+    min_learning_rate: float = 1e-5
+    decay_rate: float = 0.9999
+    max_beta: float = 0.2
+    beta_rate: float = 0.99999
+    free_bits: float = 0.0
+    clip_norm: float = 1.0
+    skip_norm: float = 1e4
+    sampling_schedule: str = "none"  # "none" or "inverse_sigmoid"
+    sampling_rate: float = 1000.0
+    checkpoint_every: int = 1000
+    summary_every: int = 100
+    keep_checkpoints: int = 3
+    seed: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """A complete named configuration."""
+
+    name: str
+    data: DataConfig = dataclasses.field(default_factory=DataConfig)
+    model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
+    training: TrainingConfig = dataclasses.field(default_factory=TrainingConfig)
+    # Free-form sections used by other model families (e.g. inpainting); kept as plain dicts.
+    extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain nested dict, suitable for YAML/JSON."""
+        out = {"name": self.name}
+        for section in ("data", "model", "training"):
+            out[section] = _plain(dataclasses.asdict(getattr(self, section)))
+        out.update(_plain(self.extra))
+        return out
+
+    def with_overrides(self, overrides: list[str] | None) -> "Config":
+        """Apply ``section.key=value`` strings and return a new validated config."""
+        raw = self.to_dict()
+        for item in overrides or []:
+            key, sep, value = item.partition("=")
+            if not sep or not key:
+                raise UsageError(f"--set expects section.key=value, got {item!r}")
+            _set_path(raw, key.strip(), yaml.safe_load(value))
+        return config_from_dict(raw)
+
+
+_SECTIONS = {"data": DataConfig, "model": ModelConfig, "training": TrainingConfig}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _set_path(raw: dict, dotted: str, value: Any) -> None:
+    parts = dotted.split(".")
+    node = raw
+    for part in parts[:-1]:
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        if not isinstance(child, dict):
+            raise UsageError(f"--set {dotted}: {part!r} is not a section")
+        node = child
+    node[parts[-1]] = value
+
+
+def _build_section(cls: type, values: dict[str, Any] | None, section: str) -> Any:
+    values = dict(values or {})
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        raise UsageError(f"unknown {section} field(s): {', '.join(unknown)}")
+    for key, value in values.items():
+        if isinstance(value, list):
+            values[key] = tuple(value)
+    try:
+        return cls(**values)
+    except TypeError as exc:
+        raise UsageError(f"bad {section} section: {exc}") from None
+
+
+def config_from_dict(raw: dict[str, Any]) -> Config:
+    """Build and validate a Config from a nested dict (as read from YAML)."""
+    if not isinstance(raw, dict):
+        raise UsageError("a config file must hold a mapping")
+    name = str(raw.get("name", "unnamed"))
+    sections = {key: _build_section(cls, raw.get(key), key) for key, cls in _SECTIONS.items()}
+    extra = {k: v for k, v in raw.items() if k not in _SECTIONS and k != "name"}
+    config = Config(name=name, extra=extra, **sections)
+    _validate(config)
+    return config
+
+
+def _validate(config: Config) -> None:
+    data, model, training = config.data, config.model, config.training
+    checks = [
+        (data.num_bars >= 1, "data.num_bars must be >= 1"),
+        (data.steps_per_bar >= 1, "data.steps_per_bar must be >= 1"),
+        (0 <= data.min_pitch <= data.max_pitch <= 127, "data pitch range must lie in 0..127"),
+        (data.programs is None or len(data.programs) == 2, "data.programs must be [low, high] or null"),
+        (len(data.transpose_range) == 2 and data.transpose_range[0] <= data.transpose_range[1],
+         "data.transpose_range must be [low, high]"),
+        (0 <= data.eval_fraction and 0 <= data.test_fraction
+         and data.eval_fraction + data.test_fraction < 1, "split fractions must sum below 1"),
+        (model.decoder in ("flat", "hierarchical"), "model.decoder must be flat or hierarchical"),
+        (len(model.encoder_units) >= 1 and len(model.decoder_units) >= 1,
+         "model needs at least one encoder and one decoder layer"),
+        (model.decoder != "hierarchical" or len(model.conductor_units) >= 1,
+         "a hierarchical decoder needs model.conductor_units"),
+        (model.latent_dim >= 1, "model.latent_dim must be >= 1"),
+        (training.batch_size >= 1, "training.batch_size must be >= 1"),
+        (training.sampling_schedule in ("none", "inverse_sigmoid"),
+         "training.sampling_schedule must be none or inverse_sigmoid"),
+        (math.isfinite(training.learning_rate) and training.learning_rate > 0,
+         "training.learning_rate must be positive"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise UsageError(f"config {config.name}: {message}")
+
+
+def available_configs() -> list[str]:
+    """Names of the bundled configs."""
+    root = importlib.resources.files("musicvae_tf.configs")
+    return sorted(p.name[:-5] for p in root.iterdir() if p.name.endswith(".yaml"))
+
+
+def load_config(name_or_path: str | Path, overrides: list[str] | None = None) -> Config:
+    """Load a bundled config by name or a YAML file by path, then apply ``overrides``."""
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        if not path.is_file():
+            raise UsageError(f"config file not found: {path}")
+        text = path.read_text()
+    else:
+        resource = importlib.resources.files("musicvae_tf.configs") / f"{name_or_path}.yaml"
+        if not resource.is_file():
+            names = ", ".join(available_configs())
+            raise UsageError(f"unknown config {str(name_or_path)!r}; choose one of: {names}")
+        text = resource.read_text()
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise UsageError(f"config {name_or_path} is not valid YAML: {exc}") from None
+    return config_from_dict(raw).with_overrides(overrides)
