@@ -1,0 +1,51 @@
+"""The MusicVAE encoder: stacked bidirectional LSTM to a diagonal Gaussian posterior."""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from musicvae_tf.lstm_stack import LSTMStack
+
+
+@keras.saving.register_keras_serializable(package="musicvae_tf")
+class BidirectionalLstmEncoder(keras.layers.Layer):
+    """Sequence ``[B, T, input_dim]`` -> ``(mu, sigma)`` each ``[B, latent_dim]`` (SPEC §3).
+
+    The posterior input is ``concat(final forward h, final backward h)`` of the top layer;
+    ``mu = Dense(h)``, ``sigma = softplus(Dense(h))`` with kernels drawn from N(0, 0.001^2).
+    Both Dense layers run in float32 under mixed-precision policies.
+    """
+
+    def __init__(self, units, latent_dim, input_dim, **kwargs):
+        super().__init__(**kwargs)
+        self.units = [int(u) for u in units]
+        self.latent_dim = int(latent_dim)
+        self.input_dim = int(input_dim)
+        self.lstm = LSTMStack(self.units, input_dim=self.input_dim, bidirectional=True,
+                              name="lstm")
+        init = keras.initializers.RandomNormal(stddev=0.001)
+        self.mu_layer = keras.layers.Dense(self.latent_dim, kernel_initializer=init,
+                                           dtype="float32", name="mu")
+        self.sigma_layer = keras.layers.Dense(self.latent_dim, kernel_initializer=init,
+                                              activation="softplus", dtype="float32",
+                                              name="sigma")
+
+    def build(self, input_shape=None):
+        self.lstm.build()
+        features = 2 * self.units[-1]
+        self.mu_layer.build((None, features))
+        self.sigma_layer.build((None, features))
+        self.built = True
+
+    def call(self, inputs, training=False):
+        _, states = self.lstm(inputs)
+        # states: [h_fw, c_fw, h_bw, c_bw] per layer; take the top layer's two h.
+        h = tf.concat([states[-4], states[-2]], axis=-1)
+        h = tf.cast(h, "float32")
+        return self.mu_layer(h), self.sigma_layer(h)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(units=self.units, latent_dim=self.latent_dim, input_dim=self.input_dim)
+        return config

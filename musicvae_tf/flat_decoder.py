@@ -1,0 +1,72 @@
+"""The flat MusicVAE decoder: one LSTM stack over the whole sequence, conditioned on z."""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from musicvae_tf.autoregressive import decode_autoregressively
+from musicvae_tf.lstm_stack import LSTMStack
+
+
+def shift_right(targets_one_hot):
+    """Teacher-forcing inputs: the previous target at each step, zeros at step 0."""
+    return tf.pad(targets_one_hot[:, :-1], [[0, 0], [1, 0], [0, 0]])
+
+
+def split_states(flat, sizes):
+    """Split a ``[..., sum(sizes)]`` tensor into the list ``[h_0, c_0, h_1, c_1, ...]``."""
+    return tf.split(flat, sizes, axis=-1)
+
+
+@keras.saving.register_keras_serializable(package="musicvae_tf")
+class FlatDecoder(keras.layers.Layer):
+    """z -> logits ``[B, T, C]`` (SPEC §3).
+
+    z reaches the decoder twice: every layer's initial ``h`` and ``c`` come from one
+    ``tanh(Dense(z))``, and z is concatenated to every input step. The first input is zeros;
+    under teacher forcing the input at step t is the target at t - 1. The logits Dense is float32.
+    """
+
+    def __init__(self, units, latent_dim, num_classes, num_steps, **kwargs):
+        super().__init__(**kwargs)
+        self.units = [int(u) for u in units]
+        self.latent_dim = int(latent_dim)
+        self.num_classes = int(num_classes)
+        self.num_steps = int(num_steps)
+        self.lstm = LSTMStack(self.units, input_dim=self.num_classes,
+                              conditioning_dim=self.latent_dim, name="lstm")
+        self.initial_state_layer = keras.layers.Dense(2 * sum(self.units), activation="tanh",
+                                                      name="initial_state")
+        self.output_layer = keras.layers.Dense(self.num_classes, dtype="float32", name="logits")
+
+    def build(self, input_shape=None):
+        self.lstm.build()
+        self.initial_state_layer.build((None, self.latent_dim))
+        self.output_layer.build((None, self.units[-1]))
+        self.built = True
+
+    def initial_states(self, z):
+        """Flat list ``[h_0, c_0, ...]`` of initial states from z."""
+        return split_states(self.initial_state_layer(z), self.lstm.state_sizes())
+
+    def call(self, z, targets_one_hot, training=False):
+        """Teacher-forced logits float32 ``[B, T, C]``."""
+        outputs, _ = self.lstm(shift_right(targets_one_hot), conditioning=z,
+                               initial_states=self.initial_states(z))
+        return self.output_layer(tf.cast(outputs, "float32"))
+
+    def decode_stepwise(self, z, targets=None, sampling_probability=1.0, temperature=1.0,
+                        seed=None):
+        """Step-by-step decoding; see :func:`decode_autoregressively`. Returns (logits, tokens)."""
+        states = [s[:, tf.newaxis] for s in self.initial_states(z)]
+        return decode_autoregressively(
+            self.lstm, self.output_layer, z[:, tf.newaxis], states, 1, self.num_steps,
+            self.num_classes, targets=targets, sampling_probability=sampling_probability,
+            temperature=temperature, seed=seed)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(units=self.units, latent_dim=self.latent_dim,
+                      num_classes=self.num_classes, num_steps=self.num_steps)
+        return config

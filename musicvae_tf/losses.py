@@ -1,0 +1,70 @@
+"""The MusicVAE objective (SPEC §4) and the gradient clip-or-skip rule shared by trainer and bench."""
+
+from __future__ import annotations
+
+import math
+
+import tensorflow as tf
+
+
+def kl_to_standard_normal(mu, sigma):
+    """Analytic KL(N(mu, sigma^2) || N(0, I)) summed over latent dims, in nats: ``[B]``."""
+    mu = tf.cast(mu, tf.float32)
+    sigma = tf.cast(sigma, tf.float32)
+    variance = tf.square(sigma)
+    per_dim = 0.5 * (variance + tf.square(mu) - 1.0) - tf.math.log(sigma + 1e-12)
+    return tf.reduce_sum(per_dim, axis=-1)
+
+
+def vae_losses(logits, targets, mu, sigma, beta, free_bits):
+    """Loss terms for one batch, all float32 scalars (batch means).
+
+    Args:
+      logits: ``[B, T, C]``.
+      targets: one-hot ``[B, T, C]`` or int tokens ``[B, T]``.
+      mu, sigma: posterior ``[B, Z]``.
+      beta: KL weight for this step.
+      free_bits: bits of KL per sequence that cost nothing.
+
+    Returns:
+      dict with ``loss = mean(recon) + beta * mean(max(KL - free_bits ln 2, 0))``,
+      ``reconstruction`` (cross-entropy summed over steps, mean over the batch), ``kl_nats`` and
+      ``kl_bits`` (mean total KL per sequence, before free bits) and ``accuracy`` (fraction of
+      steps whose argmax equals the target).
+    """
+    logits = tf.cast(logits, tf.float32)
+    if targets.shape.rank == logits.shape.rank:
+        tokens = tf.argmax(targets, axis=-1, output_type=tf.int32)
+    else:
+        tokens = tf.cast(targets, tf.int32)
+    cross_entropy = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tokens, logits=logits)
+    reconstruction = tf.reduce_sum(cross_entropy, axis=-1)
+    kl = kl_to_standard_normal(mu, sigma)
+    free_nats = tf.cast(free_bits, tf.float32) * math.log(2.0)
+    kl_cost = tf.maximum(kl - free_nats, 0.0)
+    beta = tf.cast(beta, tf.float32)
+    loss = tf.reduce_mean(reconstruction) + beta * tf.reduce_mean(kl_cost)
+    correct = tf.equal(tf.argmax(logits, axis=-1, output_type=tf.int32), tokens)
+    kl_nats = tf.reduce_mean(kl)
+    return {
+        "loss": loss,
+        "reconstruction": tf.reduce_mean(reconstruction),
+        "kl_nats": kl_nats,
+        "kl_bits": kl_nats / math.log(2.0),
+        "accuracy": tf.reduce_mean(tf.cast(correct, tf.float32)),
+    }
+
+
+def clip_or_skip(grads, clip_norm=1.0, skip_norm=1e4):
+    """Clip gradients to a global norm; zero them when the norm is at least ``skip_norm``.
+
+    Returns ``(grads, global_norm, skipped)``. Zeroed gradients make Adam's step nearly a
+    no-op but still advance its moments; a caller that must skip the update entirely should
+    branch on ``skipped``. ``None`` gradients are passed through.
+    """
+    present = [g for g in grads if g is not None]
+    global_norm = tf.linalg.global_norm(present)
+    skipped = tf.logical_not(tf.math.is_finite(global_norm)) | (global_norm >= skip_norm)
+    clipped, _ = tf.clip_by_global_norm(present, clip_norm, use_norm=global_norm)
+    clipped = iter([tf.where(skipped, tf.zeros_like(g), g) for g in clipped])
+    return [None if g is None else next(clipped) for g in grads], global_norm, skipped
