@@ -1,0 +1,48 @@
+"""Checkpoints of the model, optimiser and global step in ``R/ckpt`` (tf.train.CheckpointManager)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import tensorflow as tf
+
+
+class CheckpointStore:
+    """Saves and restores one training run.
+
+    Under multi-worker training every worker must take part in a save; only the chief writes to
+    ``directory``, the others write to a private scratch folder beside it that is removed at
+    ``close()``. TensorFlow writes checkpoint files under temporary names and updates the
+    ``checkpoint`` index file last, so a killed process leaves the previous checkpoint usable.
+    """
+
+    def __init__(self, directory: str | Path, *, keep: int, chief: bool = True,
+                 worker_index: int = 0, **objects):
+        directory = Path(directory)
+        self.chief = chief
+        self.directory = directory if chief else directory.parent / f".worker-{worker_index}-ckpt"
+        self.checkpoint = tf.train.Checkpoint(**objects)
+        self.manager = tf.train.CheckpointManager(self.checkpoint, str(self.directory),
+                                                  max_to_keep=max(1, keep))
+
+    @property
+    def latest(self) -> str | None:
+        """Path prefix of the newest checkpoint, or None."""
+        return self.manager.latest_checkpoint
+
+    def restore_latest(self) -> str | None:
+        """Restore the newest checkpoint if there is one; return its path prefix."""
+        path = self.manager.latest_checkpoint
+        if path:
+            self.checkpoint.restore(path).assert_existing_objects_matched()
+        return path
+
+    def save(self, step: int) -> str:
+        """Write a checkpoint numbered ``step`` and return its path prefix."""
+        return self.manager.save(checkpoint_number=step)
+
+    def close(self) -> None:
+        """Remove a non-chief worker's scratch checkpoints."""
+        if not self.chief:
+            shutil.rmtree(self.directory, ignore_errors=True)

@@ -1,0 +1,45 @@
+"""Numeric precision (``--precision``): the Keras dtype policy and the matching optimiser."""
+
+from __future__ import annotations
+
+from musicvae_tf.errors import UsageError
+
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+
+
+def set_precision(name: str) -> None:
+    """Set the global Keras dtype policy; call before the model is built.
+
+    Under the mixed policies layers compute in 16 bits and keep float32 variables; the model keeps
+    its logits layer in float32 (SPEC §8) and the losses are computed in float32.
+    """
+    if name not in PRECISIONS:
+        raise UsageError(f"unknown precision {name!r}; choose one of: {', '.join(PRECISIONS)}")
+    import keras
+
+    keras.mixed_precision.set_global_policy(name)
+
+
+def build_optimizer(learning_rate, precision: str):
+    """Adam with ``learning_rate`` (a float or a schedule); under mixed_float16 wrapped in a
+    LossScaleOptimizer, whose ``scale_loss`` the train step applies before taking gradients
+    (without it float16 gradients underflow and the model silently stops learning, SPEC §8).
+
+    Clipping is not configured here: the train step clips by the global norm of the gradient
+    summed over all replicas, which Keras' per-replica ``global_clipnorm`` cannot do.
+    """
+    if precision not in PRECISIONS:
+        raise UsageError(f"unknown precision {precision!r}; choose one of: {', '.join(PRECISIONS)}")
+    import keras
+
+    optimizer = keras.optimizers.Adam(learning_rate=learning_rate)
+    if precision == "mixed_float16":
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    return optimizer
+
+
+def uses_loss_scaling(optimizer) -> bool:
+    """Whether ``optimizer`` scales the loss dynamically (and so skips non-finite updates itself)."""
+    import keras
+
+    return isinstance(optimizer, keras.optimizers.LossScaleOptimizer)

@@ -1,0 +1,39 @@
+"""The contract between the generic trainer and one model family."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class TrainingTask:
+    """What the trainer needs from a model family (MusicVAE, the inpainting latent RNN, ...).
+
+    A task is created by a ``task_builder()`` that the trainer calls inside ``strategy.scope()``,
+    so ``model`` and any variables the task makes are distributed. Subclasses set ``model`` and
+    implement ``losses``; the other members have sensible defaults.
+    """
+
+    model: Any = None
+
+    def losses(self, batch, step, training: bool) -> dict:
+        """Scalar float32 tensors for one (per-replica) batch, including ``"loss"``.
+
+        ``loss`` is the mean over this replica's examples, NOT divided by the number of replicas:
+        the trainer does that before taking gradients, and logs the unscaled value. ``step`` is the
+        global training step (an int64 scalar tensor) for step-dependent schedules.
+        """
+        raise NotImplementedError
+
+    @property
+    def learning_rate(self):
+        """A float or a ``keras.optimizers.schedules.LearningRateSchedule`` for Adam."""
+        return 1e-3
+
+    @property
+    def trainable_variables(self) -> list:
+        """Variables the optimiser updates (frozen parts of the model are left out)."""
+        return self.model.trainable_variables
+
+    def extra_checkpoint_objects(self) -> dict[str, Any]:
+        """Trackable objects besides the model to save in checkpoints (none by default)."""
+        return {}

@@ -1,0 +1,90 @@
+"""The compiled training step: gradients on every replica, one global clip/skip decision, update.
+
+The step runs in two phases because the skip decision needs the gradient summed over all
+replicas, and an update that calls ``merge_call`` (every Keras optimiser under tf.distribute) must
+not sit inside a ``tf.cond`` in replica context:
+
+1. on each replica: loss / num_replicas (Keras sums replica gradients, SPEC §8), loss scaling under
+   mixed_float16, gradients, an all-reduce SUM, then the global norm of the true (unscaled) summed
+   gradient and clipping to ``clip_norm``;
+2. in cross-replica context: ``tf.cond(global_norm < skip_norm)`` around ``strategy.run`` of the
+   optimiser update (SPEC §4: skip when the norm is >= 1e4, which also skips NaN/inf gradients).
+
+The optimiser sums gradients over replicas again, so phase 1 hands it ``summed / num_replicas``:
+exact for power-of-two replica counts, and a no-op with one replica. With a LossScaleOptimizer a
+non-finite gradient is still passed on, so that the optimiser lowers its loss scale (it skips
+such updates itself).
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from musicvae_tf.training.precision import uses_loss_scaling
+
+
+def make_train_step(task, optimizer, strategy, *, step, clip_norm: float = 1.0,
+                    skip_norm: float = 1e4):
+    """Return a ``tf.function(distributed_batch) -> dict`` that trains one step.
+
+    ``step`` is an int64 ``tf.Variable`` (the global step, created under ``strategy.scope()``);
+    it is passed to ``task.losses`` and incremented after every step, applied or skipped.
+    The returned dict holds the task's scalars averaged over replicas plus ``global_norm``
+    (before clipping), ``skipped`` (1.0 when the update was skipped) and ``learning_rate``.
+    Build the optimiser before the first call (``optimizer.build(task.trainable_variables)``
+    inside the scope) so that its variables are created outside the function.
+    """
+    loss_scaling = uses_loss_scaling(optimizer)
+
+    def replica_gradients(batch):
+        context = tf.distribute.get_replica_context()
+        num_replicas = context.num_replicas_in_sync
+        variables = task.trainable_variables
+        with tf.GradientTape() as tape:
+            logs = task.losses(batch, step, True)
+            loss = tf.cast(logs["loss"], tf.float32)
+            scaled_loss = optimizer.scale_loss(loss / num_replicas)
+        grads = tape.gradient(scaled_loss, variables)
+        grads = [tf.zeros_like(v) if g is None else tf.convert_to_tensor(g)
+                 for g, v in zip(grads, variables)]
+        if num_replicas > 1:
+            grads = context.all_reduce(tf.distribute.ReduceOp.SUM, grads)
+        loss_scale = tf.cast(optimizer.dynamic_scale, tf.float32) if loss_scaling else 1.0
+        global_norm = tf.linalg.global_norm([tf.cast(g, tf.float32) for g in grads]) / loss_scale
+        factor = tf.minimum(1.0, clip_norm / tf.maximum(global_norm, 1e-12))
+        if loss_scaling:
+            # Keep non-finite gradients non-finite so the LossScaleOptimizer reacts to them.
+            factor = tf.where(tf.math.is_finite(global_norm), factor, 1.0)
+        share = factor / num_replicas
+        grads = [g * tf.cast(share, g.dtype) for g in grads]
+        apply = global_norm < skip_norm
+        if loss_scaling:
+            apply = tf.logical_or(apply, tf.logical_not(tf.math.is_finite(global_norm)))
+        logs = {k: tf.cast(v, tf.float32) for k, v in logs.items()}
+        logs["global_norm"] = global_norm
+        logs["skipped"] = 1.0 - tf.cast(global_norm < skip_norm, tf.float32)
+        return grads, apply, logs
+
+    def replica_update(grads):
+        optimizer.apply(grads, task.trainable_variables)
+
+    @tf.function
+    def train_step(batch):
+        grads, apply, logs = strategy.run(replica_gradients, args=(batch,))
+        # Every replica computed ``apply`` from the same summed gradient: take the first.
+        apply = strategy.experimental_local_results(apply)[0]
+        learning_rate = tf.cast(optimizer.learning_rate, tf.float32)
+
+        def update():
+            strategy.run(replica_update, args=(grads,))
+            return tf.constant(True)
+
+        tf.cond(apply, update, lambda: tf.constant(False))
+        step.assign_add(1)
+        reduced = {k: strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None)
+                   for k, v in logs.items()}
+        reduced["learning_rate"] = learning_rate
+        return reduced
+
+    return train_step
+
