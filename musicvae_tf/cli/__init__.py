@@ -15,6 +15,8 @@ from musicvae_tf.errors import MusicVAEError
 # Subcommand name -> module. Order is the order shown in --help.
 COMMANDS = {
     "prepare": "musicvae_tf.cli.prepare",
+    "train": "musicvae_tf.cli.train",
+    "evaluate": "musicvae_tf.cli.evaluate",
 }
 
 

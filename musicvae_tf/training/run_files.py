@@ -67,3 +67,29 @@ def export_model(model, run_dir: str | Path) -> Path:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return target
+
+
+def load_run_model(run_dir: str | Path):
+    """``(model, config, source)`` of a run dir: ``R/model.keras`` when it exists, else the
+    newest checkpoint in ``R/ckpt`` restored into a freshly built model (a run still training)."""
+    run_dir = Path(run_dir)
+    config = read_run_config(run_dir)
+    if config is None:
+        raise MusicVAEError(f"{run_dir} is not a training run dir (no {CONFIG_FILE})")
+    import keras
+    import tensorflow as tf
+
+    from musicvae_tf.model import build_model
+
+    model_path = run_dir / MODEL_FILE
+    if model_path.is_file():
+        try:
+            return keras.saving.load_model(model_path), config, str(model_path)
+        except (ValueError, OSError) as exc:
+            raise MusicVAEError(f"cannot load {model_path}: {exc}") from None
+    latest = tf.train.latest_checkpoint(str(run_dir / CHECKPOINT_DIR))
+    if latest is None:
+        raise MusicVAEError(f"{run_dir} has neither {MODEL_FILE} nor a checkpoint")
+    model = build_model(config)
+    tf.train.Checkpoint(model=model).restore(latest).expect_partial()
+    return model, config, latest
