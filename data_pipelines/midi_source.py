@@ -1,0 +1,47 @@
+"""Standard MIDI files to NoteSequence (via pretty_midi and note-seq)."""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+from musicvae_tf.errors import MusicVAEError
+
+
+def read_midi_file(path: str):
+    """Parse a .mid/.midi file into a NoteSequence; MusicVAEError if it is not readable MIDI."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise MusicVAEError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return midi_bytes_to_note_sequence(data, path)
+
+
+def midi_bytes_to_note_sequence(data: bytes, name: str = "<bytes>"):
+    """Parse MIDI file contents into a NoteSequence; MusicVAEError if they are not readable MIDI."""
+    import pretty_midi
+
+    if not data:
+        raise MusicVAEError(f"{name}: empty file")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            midi = pretty_midi.PrettyMIDI(io.BytesIO(data))
+    except Exception as exc:  # pretty_midi/mido raise many types on corrupt input
+        raise MusicVAEError(f"{name}: not a readable MIDI file ({type(exc).__name__})") from None
+    sequence = pretty_midi_to_note_sequence(midi)
+    sequence.filename = name
+    return sequence
+
+
+def pretty_midi_to_note_sequence(midi):
+    """Convert a PrettyMIDI object to a NoteSequence (notes, tempos, time signatures, programs)."""
+    from data_pipelines._note_seq import note_seq
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return note_seq.midi_io.midi_to_note_sequence(midi)
+    except Exception as exc:  # note-seq raises MIDIConversionError and others on odd files
+        raise MusicVAEError(f"MIDI conversion failed ({type(exc).__name__}: {exc})") from None

@@ -1,0 +1,115 @@
+"""Cutting extracted melodies into N-bar token windows (hop one bar, de-duplicated per piece)."""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import hashlib
+import os
+
+import numpy as np
+
+from data_pipelines.extraction import Melody, extract_melody_spans
+from data_pipelines.tokens import FIRST_PITCH_TOKEN
+from musicvae_tf.config import DataConfig
+from musicvae_tf.errors import MusicVAEError
+
+
+@dataclasses.dataclass(frozen=True)
+class Window:
+    """``num_bars`` bars of one melody: ``tokens`` int array of shape [num_steps].
+
+    ``bar_offset`` is the bar where the window starts, counted from the start of the piece's time
+    segment (pieces are split at tempo and meter changes) that holds the melody.
+    """
+
+    source: str
+    melody_index: int
+    bar_offset: int
+    tokens: np.ndarray
+
+
+def melody_windows(melodies: list[Melody], data_config: DataConfig, source: str = ""):
+    """Every distinct window (in melody order) and a Counter of skipped windows.
+
+    Skips: ``"too short"`` counts melodies shorter than ``num_bars``; ``"duplicates"`` and
+    ``"empty windows"`` count windows. Deliberate difference from Magenta: a window without any
+    note-on (the trailing bar of a melody when ``num_bars`` is 1) is dropped, not kept.
+    """
+    skips: collections.Counter = collections.Counter()
+    steps_per_bar, num_steps = data_config.steps_per_bar, data_config.num_steps
+    seen: set[bytes] = set()
+    windows = []
+    for melody_index, melody in enumerate(melodies):
+        bars = len(melody.tokens) // steps_per_bar
+        if bars < data_config.num_bars:
+            skips["too short"] += 1
+            continue
+        for bar in range(bars - data_config.num_bars + 1):
+            tokens = melody.tokens[bar * steps_per_bar: bar * steps_per_bar + num_steps]
+            if not (tokens >= FIRST_PITCH_TOKEN).any():
+                skips["empty windows"] += 1
+                continue
+            key = tokens.tobytes()
+            if key in seen:
+                skips["duplicates"] += 1
+                continue
+            seen.add(key)
+            windows.append(Window(source, melody_index, melody.start_bar + bar, tokens))
+    return windows, skips
+
+
+def sample_windows(windows: list[Window], limit: int, piece_id: str) -> list[Window]:
+    """At most ``limit`` windows, a random subset seeded by the piece id, kept in piece order."""
+    if limit <= 0 or len(windows) <= limit:
+        return windows
+    seed = int.from_bytes(hashlib.sha1(piece_id.encode()).digest()[:8], "little")
+    chosen = np.sort(np.random.default_rng(seed).choice(len(windows), size=limit, replace=False))
+    return [windows[i] for i in chosen]
+
+
+def windows_from_file(source, data_config: DataConfig, limit: int | None = None) -> list[Window]:
+    """All distinct windows of a MIDI path, PrettyMIDI object or NoteSequence.
+
+    ``limit`` keeps a seeded random subset of that size. Raises MusicVAEError naming why a piece
+    gives no window (unreadable file, wrong meter, no melody, too short).
+    """
+    from data_pipelines.midi_source import pretty_midi_to_note_sequence, read_midi_file
+
+    if isinstance(source, (str, os.PathLike)):
+        name = str(source)
+        note_sequence = read_midi_file(name)
+    elif hasattr(source, "instruments"):
+        name = "<PrettyMIDI>"
+        note_sequence = pretty_midi_to_note_sequence(source)
+    elif hasattr(source, "notes"):
+        name = source.id or source.filename or "<NoteSequence>"
+        note_sequence = source
+    else:
+        raise MusicVAEError(f"cannot read windows from a {type(source).__name__}")
+    melodies, skips = extract_melody_spans(note_sequence, data_config)
+    windows, window_skips = melody_windows(melodies, data_config, name)
+    if not windows:
+        raise MusicVAEError(f"{name}: no {data_config.num_bars}-bar melody window: "
+                            f"{describe_no_windows(melodies, skips + window_skips, data_config)}")
+    if limit is not None:
+        windows = sample_windows(windows, limit, name)
+    return windows
+
+
+def describe_no_windows(melodies: list[Melody], skips: collections.Counter,
+                        data_config: DataConfig) -> str:
+    """A short reason why a piece gave no window."""
+    meters = sorted(k for k in skips if k.startswith("meter "))
+    if skips.get("no notes"):
+        return "no notes"
+    if meters and not melodies:
+        return (f"wrong meter ({', '.join(m[6:] for m in meters)}; the config needs "
+                f"{data_config.steps_per_bar} steps per bar)")
+    if not melodies:
+        kept = [k for k in ("drums", "program filtered", "out of range notes") if skips.get(k)]
+        return "no melody" + (f" (all notes were {', '.join(kept)})" if kept else "")
+    longest = max(len(m.tokens) for m in melodies) // data_config.steps_per_bar
+    if longest < data_config.num_bars:
+        return f"too short (longest melody {longest} bars)"
+    return "no window with a note"
