@@ -29,13 +29,11 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
+from data_pipelines.tokens import FIRST_PITCH_TOKEN, token_notes
 from musicvae_tf.config import DataConfig
 from musicvae_tf.errors import MusicVAEError, UsageError
 from musicvae_tf.io_utils import atomic_write_bytes
 
-NO_EVENT = 0
-NOTE_OFF = 1
-FIRST_NOTE_ON = 2
 C_MAJOR_PITCH_CLASSES = frozenset({0, 2, 4, 5, 7, 9, 11})
 
 
@@ -49,26 +47,13 @@ class Note(NamedTuple):
 
 def melody_notes(tokens: np.ndarray, data_config: DataConfig) -> list[Note]:
     """The notes a token melody plays: a note lasts until the next note-on, note-off or the end."""
-    notes: list[Note] = []
-    current: tuple[int, int] | None = None
-    tokens = np.asarray(tokens).reshape(-1)
-    for step, token in enumerate(tokens.tolist()):
-        if token == NO_EVENT:
-            continue
-        if current is not None:
-            notes.append(Note(current[0], step, current[1]))
-            current = None
-        if token >= FIRST_NOTE_ON:
-            current = (step, data_config.min_pitch + token - FIRST_NOTE_ON)
-    if current is not None:
-        notes.append(Note(current[0], len(tokens), current[1]))
-    return notes
+    return [Note(start, end, pitch) for pitch, start, end in token_notes(tokens, data_config)]
 
 
 def note_density(tokens: np.ndarray, data_config: DataConfig) -> float:
     """Note onsets per step."""
     tokens = np.asarray(tokens).reshape(-1)
-    return float(np.count_nonzero(tokens >= FIRST_NOTE_ON)) / max(len(tokens), 1)
+    return float(np.count_nonzero(tokens >= FIRST_PITCH_TOKEN)) / max(len(tokens), 1)
 
 
 def average_interval(tokens: np.ndarray, data_config: DataConfig) -> float:
@@ -89,7 +74,7 @@ def c_diatonic(tokens: np.ndarray, data_config: DataConfig) -> float:
 
 def _offbeat_fraction(tokens: np.ndarray, data_config: DataConfig, subdivisions_per_quarter: int) -> float:
     """Fraction of onsets on an odd-numbered grid position (``subdivisions_per_quarter`` per beat)."""
-    onsets = np.flatnonzero(np.asarray(tokens).reshape(-1) >= FIRST_NOTE_ON)
+    onsets = np.flatnonzero(np.asarray(tokens).reshape(-1) >= FIRST_PITCH_TOKEN)
     if len(onsets) == 0:
         return float("nan")
     steps_per_position = data_config.steps_per_quarter / subdivisions_per_quarter

@@ -17,6 +17,10 @@ COMMANDS = {
     "prepare": "musicvae_tf.cli.prepare",
     "train": "musicvae_tf.cli.train",
     "evaluate": "musicvae_tf.cli.evaluate",
+    "sample": "musicvae_tf.cli.sample",
+    "interpolate": "musicvae_tf.cli.interpolate",
+    "encode": "musicvae_tf.cli.encode",
+    "attributes": "musicvae_tf.cli.attributes",
 }
 
 

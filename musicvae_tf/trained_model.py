@@ -1,0 +1,389 @@
+"""A trained MusicVAE ready for generation: sample, encode, decode, interpolate, similar, attributes.
+
+``TrainedModel.load(path)`` accepts a run directory written by ``musicvae-tf train`` (``R/model.keras``
+and ``R/config.yaml``) or a ``.keras`` file (its config is read from a ``config.yaml`` beside it,
+else from the model itself). Every method takes any batch size; decoding runs in fixed-size
+chunks so memory stays bounded and a given seed always gives the same output.
+
+Unlike Magenta's ``TrainedModel.encode``, inputs that hold several windows are not refused: every
+window is encoded and returned with its source and bar offset, or the caller picks one with ``bar=``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+import numpy as np
+
+from musicvae_tf.attributes import AttributeVectors, check_attribute_name, compute_attribute_vectors
+from musicvae_tf.config import Config, DataConfig, config_from_dict, load_config
+from musicvae_tf.errors import MusicVAEError, UsageError
+from musicvae_tf.interpolation import interpolate_latents
+
+MODEL_FILE = "model.keras"
+CONFIG_FILE = "config.yaml"
+# Rows decoded per call of the model: bounds memory and fixes how seeds map to rows.
+DECODE_CHUNK = 256
+_SEED_MODULUS = 2**31 - 1
+
+
+@dataclasses.dataclass(frozen=True)
+class EncodedWindows:
+    """Posterior of every encoded window; unpacks as ``z, mu, sigma = model.encode(...)``.
+
+    ``z`` is a posterior sample, ``mu``/``sigma`` the posterior mean and scale (float32 [N, D]);
+    ``windows[i]`` (source, melody_index, bar_offset, tokens) says where row ``i`` came from.
+    """
+
+    z: np.ndarray
+    mu: np.ndarray
+    sigma: np.ndarray
+    windows: list
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        return iter((self.z, self.mu, self.sigma))
+
+    def __len__(self) -> int:
+        return len(self.windows)
+
+    @property
+    def tokens(self) -> np.ndarray:
+        """The encoded windows' tokens, int32 [N, T]."""
+        return np.stack([np.asarray(w.tokens, dtype=np.int32) for w in self.windows])
+
+
+@dataclasses.dataclass(frozen=True)
+class Interpolation:
+    """An interpolation between two encoded windows: latents [S, D] and decoded tokens [S, T]."""
+
+    latents: np.ndarray
+    tokens: np.ndarray
+    start: Any  # the Window encoded for the first endpoint
+    end: Any  # the Window encoded for the last endpoint
+
+
+class TrainedModel:
+    """A loaded MusicVAE with its config and (optional) attribute vectors."""
+
+    def __init__(self, model, config: Config, model_path: Path | None = None):
+        self.model = model
+        self.config = config
+        self.model_path = model_path
+        self._attribute_vectors: AttributeVectors | None = None
+
+    # ----------------------------------------------------------------------------- loading
+
+    @classmethod
+    def load(cls, path: str | Path) -> "TrainedModel":
+        """Load a run directory or a ``.keras`` file; a clear error if it is neither."""
+        import keras
+
+        import musicvae_tf.model  # noqa: F401  (registers MusicVAE for deserialisation)
+
+        path = Path(path)
+        model_file = path / MODEL_FILE if path.is_dir() else path
+        if not model_file.is_file():
+            if path.is_dir():
+                raise MusicVAEError(f"{path} has no {MODEL_FILE}: train it first (musicvae-tf train)")
+            raise MusicVAEError(f"model not found: {path} (give a run directory or a .keras file)")
+        if model_file.suffix != ".keras":
+            raise MusicVAEError(f"{model_file} is not a .keras model file")
+        try:
+            model = keras.saving.load_model(model_file, compile=False)
+        except Exception as exc:  # Keras raises many types for a corrupt or foreign file.
+            raise MusicVAEError(f"cannot load model {model_file}: {type(exc).__name__}: {exc}") from None
+        return cls(model, _config_for(model, model_file), model_file)
+
+    @property
+    def data_config(self) -> DataConfig:
+        """How this model's windows are tokenised."""
+        return self.config.data
+
+    @property
+    def latent_dim(self) -> int:
+        """Size of z."""
+        return int(self.config.model.latent_dim)
+
+    @property
+    def attributes_path(self) -> Path:
+        """Where attribute vectors live: ``attributes.npz`` beside ``model.keras`` (else ``<stem>.attributes.npz``)."""
+        if self.model_path is None:
+            raise MusicVAEError("this model was not loaded from a file, so it has no attribute file")
+        name = "attributes.npz" if self.model_path.name == MODEL_FILE else f"{self.model_path.stem}.attributes.npz"
+        return self.model_path.with_name(name)
+
+    # ----------------------------------------------------------------------------- generation
+
+    def sample_latents(self, n: int, seed: int | None = None) -> np.ndarray:
+        """``n`` draws of z ~ N(0, I), float32 [n, D]."""
+        _check_count(n, "--num-outputs")
+        return np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype(np.float32)
+
+    def sample_tokens(self, n: int, temperature: float = 0.5, seed: int | None = None,
+                      attribute: str | None = None, amount: float = 0.0) -> np.ndarray:
+        """Decode ``n`` prior samples (optionally shifted along an attribute vector) to tokens [n, T]."""
+        z = self.shift(self.sample_latents(n, seed), attribute, amount)
+        return self.decode_tokens(z, temperature=temperature, seed=seed)
+
+    def sample(self, n: int, temperature: float = 0.5, seed: int | None = None,
+               attribute: str | None = None, amount: float = 0.0) -> list:
+        """``n`` new melodies as NoteSequences; the same seed gives the same melodies."""
+        return self.to_note_sequences(self.sample_tokens(n, temperature, seed, attribute, amount))
+
+    def decode_tokens(self, z: np.ndarray, temperature: float = 0.5, seed: int | None = None) -> np.ndarray:
+        """Decode latents [N, D] to tokens int32 [N, T] (temperature 0 = most likely token)."""
+        import tensorflow as tf
+
+        z = np.asarray(z, dtype=np.float32)
+        if z.ndim == 1:
+            z = z[None]
+        if z.ndim != 2 or z.shape[1] != self.latent_dim:
+            raise UsageError(f"z must have shape [N, {self.latent_dim}], got {list(z.shape)}")
+        if not np.all(np.isfinite(z)):
+            raise UsageError("z holds NaN or infinite values")
+        if temperature < 0:
+            raise UsageError(f"temperature must be >= 0, got {temperature}")
+        chunks = []
+        for index, start in enumerate(range(0, len(z), DECODE_CHUNK)):
+            chunk_seed = None if seed is None else (int(seed) + 7919 * index) % _SEED_MODULUS
+            tokens = self.model.sample_tokens(tf.constant(z[start:start + DECODE_CHUNK]),
+                                              temperature=float(temperature), seed=chunk_seed)
+            chunks.append(np.asarray(tokens, dtype=np.int32))
+        if not chunks:
+            return np.zeros((0, self.data_config.num_steps), np.int32)
+        return np.concatenate(chunks)
+
+    def decode(self, z: np.ndarray, temperature: float = 0.5, seed: int | None = None) -> list:
+        """Decode latents [N, D] to NoteSequences."""
+        return self.to_note_sequences(self.decode_tokens(z, temperature, seed))
+
+    def to_note_sequences(self, tokens: np.ndarray) -> list:
+        """Token rows -> NoteSequences at 120 qpm (SPEC §1)."""
+        from data_pipelines.tokens import tokens_to_note_sequence
+
+        return [tokens_to_note_sequence(row, self.data_config) for row in np.asarray(tokens)]
+
+    # ----------------------------------------------------------------------------- encoding
+
+    def windows(self, inputs, bar: int | None = None) -> list:
+        """Every usable window of ``inputs`` (one or a list of MIDI paths, PrettyMIDI, NoteSequences).
+
+        With ``bar`` only the window starting at that bar (of each input's first melody that has
+        one) is kept. An input without a usable window raises MusicVAEError naming the reason.
+        """
+        from data_pipelines.windows import windows_from_file
+
+        items = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        if not items:
+            raise UsageError("nothing to encode")
+        chosen = []
+        for item in items:
+            if isinstance(item, (str, Path)) and not Path(item).is_file():
+                raise MusicVAEError(f"input file not found: {item}")
+            windows = list(windows_from_file(item, self.data_config))
+            if not windows:
+                raise MusicVAEError(f"{_describe(item)}: no usable {self.data_config.num_bars}-bar window")
+            chosen.extend(windows if bar is None else [_window_at(windows, bar, item)])
+        return chosen
+
+    def encode_tokens(self, tokens: np.ndarray, seed: int | None = None) -> tuple[np.ndarray, ...]:
+        """Posterior (z, mu, sigma) of token windows [N, T]; z is drawn with ``seed``."""
+        import tensorflow as tf
+
+        tokens = np.asarray(tokens, dtype=np.int32)
+        if tokens.ndim != 2 or tokens.shape[1] != self.data_config.num_steps:
+            raise UsageError(f"tokens must have shape [N, {self.data_config.num_steps}], got {list(tokens.shape)}")
+        mus, sigmas = [], []
+        for start in range(0, len(tokens), DECODE_CHUNK):
+            one_hot = tf.one_hot(tokens[start:start + DECODE_CHUNK], self.data_config.num_classes)
+            mu, sigma = self.model.encode(one_hot, training=False)
+            mus.append(np.asarray(mu, np.float32))
+            sigmas.append(np.asarray(sigma, np.float32))
+        mu, sigma = np.concatenate(mus), np.concatenate(sigmas)
+        noise = np.random.default_rng(seed).standard_normal(mu.shape).astype(np.float32)
+        return mu + sigma * noise, mu, sigma
+
+    def encode(self, inputs, bar: int | None = None, seed: int | None = None) -> EncodedWindows:
+        """Encode every window of ``inputs`` (or the one at ``bar``): ``z, mu, sigma`` plus provenance."""
+        windows = self.windows(inputs, bar)
+        z, mu, sigma = self.encode_tokens(np.stack([np.asarray(w.tokens) for w in windows]), seed)
+        return EncodedWindows(z, mu, sigma, windows)
+
+    def encode_one(self, item, bar: int | None = None, seed: int | None = None) -> EncodedWindows:
+        """Encode one window of one input: the one starting at ``bar``, else the first."""
+        windows = self.windows(item, bar)[:1]
+        z, mu, sigma = self.encode_tokens(np.asarray(windows[0].tokens)[None], seed)
+        return EncodedWindows(z, mu, sigma, windows)
+
+    # ----------------------------------------------------------------------------- latent walks
+
+    def interpolate_tokens(self, a, b, num_steps: int = 5, method: str = "slerp", temperature: float = 0.5,
+                           seed: int | None = None, bar_a: int | None = None,
+                           bar_b: int | None = None) -> Interpolation:
+        """Decode ``num_steps`` points from the posterior mean of ``a`` to that of ``b``, endpoints included.
+
+        ``a``/``b`` are single inputs; the window at ``bar_a``/``bar_b`` is used, the first by default.
+        """
+        first, last = self.encode_one(a, bar_a), self.encode_one(b, bar_b)
+        latents = interpolate_latents(first.mu[0], last.mu[0], num_steps, method)
+        tokens = self.decode_tokens(latents, temperature=temperature, seed=seed)
+        return Interpolation(latents, tokens, first.windows[0], last.windows[0])
+
+    def interpolate(self, a, b, num_steps: int = 5, method: str = "slerp", temperature: float = 0.5,
+                    seed: int | None = None, bar_a: int | None = None, bar_b: int | None = None) -> list:
+        """Interpolation between two inputs as NoteSequences (see :meth:`interpolate_tokens`)."""
+        result = self.interpolate_tokens(a, b, num_steps, method, temperature, seed, bar_a, bar_b)
+        return self.to_note_sequences(result.tokens)
+
+    def similar_latents(self, mu: np.ndarray, n: int, similarity: float, seed: int | None = None) -> np.ndarray:
+        """``n`` latents with cosine similarity ``similarity`` to ``mu`` and the same norm, float32 [n, D].
+
+        Each is ``|mu| * (s * u + sqrt(1 - s^2) * v)`` with ``u`` the direction of ``mu`` and ``v`` a
+        random unit vector orthogonal to it (as magenta-js ``similar``, which also keeps the norm).
+        """
+        _check_count(n, "n")
+        if not -1.0 <= similarity <= 1.0:
+            raise UsageError(f"similarity must lie in [-1, 1], got {similarity}")
+        mu = np.asarray(mu, np.float64).reshape(-1)
+        norm = np.linalg.norm(mu)
+        rng = np.random.default_rng(seed)
+        if norm == 0.0:
+            return (rng.standard_normal((n, mu.size)) * 0.0).astype(np.float32)
+        unit = mu / norm
+        noise = rng.standard_normal((n, mu.size))
+        noise -= (noise @ unit)[:, None] * unit
+        noise /= np.maximum(np.linalg.norm(noise, axis=1, keepdims=True), 1e-12)
+        return (norm * (similarity * unit + np.sqrt(1.0 - similarity**2) * noise)).astype(np.float32)
+
+    def similar_tokens(self, x, n: int, similarity: float, temperature: float = 0.5,
+                       seed: int | None = None, bar: int | None = None) -> np.ndarray:
+        """Decode ``n`` latents at cosine similarity ``similarity`` to the posterior mean of ``x``."""
+        encoded = self.encode_one(x, bar)
+        z = self.similar_latents(encoded.mu[0], n, similarity, seed)
+        return self.decode_tokens(z, temperature=temperature, seed=seed)
+
+    def similar(self, x, n: int, similarity: float, temperature: float = 0.5, seed: int | None = None,
+                bar: int | None = None) -> list:
+        """Melodies similar to ``x`` as NoteSequences (see :meth:`similar_tokens`)."""
+        return self.to_note_sequences(self.similar_tokens(x, n, similarity, temperature, seed, bar))
+
+    # ----------------------------------------------------------------------------- attributes
+
+    @property
+    def attribute_vectors(self) -> AttributeVectors:
+        """Attribute vectors saved beside the model (``musicvae-tf attributes`` computes them)."""
+        if self._attribute_vectors is None:
+            path = self.attributes_path
+            if not path.is_file():
+                raise MusicVAEError(f"no attribute vectors at {path}: run `musicvae-tf attributes --model "
+                                    f"{path.parent} --data DATA_DIR` first")
+            self._attribute_vectors = AttributeVectors.load(path)
+        return self._attribute_vectors
+
+    def shift(self, z: np.ndarray, attribute: str | None, amount: float) -> np.ndarray:
+        """``z + amount * vector(attribute)``; ``z`` unchanged when no attribute is given."""
+        if attribute is None:
+            if amount:
+                raise UsageError("--amount needs --attribute")
+            return np.asarray(z, np.float32)
+        check_attribute_name(attribute)
+        return (np.asarray(z, np.float32) + amount * self.attribute_vectors.vector(attribute)).astype(np.float32)
+
+    def compute_attribute_vectors(self, data_dir: str | Path, split: str = "train",
+                                  max_examples: int | None = None, batch_size: int = 128,
+                                  progress: bool = False) -> AttributeVectors:
+        """Attribute vectors from the posterior means of a prepared split; kept on this object (not saved)."""
+        tokens = self._prepared_tokens(Path(data_dir), split, max_examples, batch_size, progress)
+        _, mu, _ = self.encode_tokens(tokens)
+        vectors = compute_attribute_vectors(mu, tokens, self.data_config)
+        if not vectors.vectors:
+            raise MusicVAEError(f"{len(tokens)} examples were too few or too uniform for any attribute vector")
+        self._attribute_vectors = vectors
+        return vectors
+
+    def save_attribute_vectors(self) -> Path:
+        """Write the current attribute vectors beside the model."""
+        if self._attribute_vectors is None:
+            raise MusicVAEError("no attribute vectors to save: compute them first")
+        return self._attribute_vectors.save(self.attributes_path)
+
+    # ----------------------------------------------------------------------------- helpers
+
+    def _prepared_tokens(self, data_dir: Path, split: str, max_examples: int | None, batch_size: int,
+                         progress: bool) -> np.ndarray:
+        from data_pipelines.reader import make_dataset
+
+        _check_prepared(data_dir, split, self.data_config)
+        dataset = make_dataset(str(data_dir), split, self.data_config, batch_size, training=False)
+        batches, total = [], 0
+        for _, tokens in _maybe_progress(dataset, progress, f"reading {split} windows"):
+            batches.append(np.asarray(tokens, np.int32))
+            total += len(batches[-1])
+            if max_examples is not None and total >= max_examples:
+                break
+        if not batches:
+            raise MusicVAEError(f"{data_dir} has no {split} windows")
+        tokens = np.concatenate(batches)
+        return tokens[:max_examples] if max_examples is not None else tokens
+
+
+def _config_for(model, model_file: Path) -> Config:
+    """The config of a saved model: ``config.yaml`` beside it, else the one stored in the model."""
+    beside = model_file.with_name(CONFIG_FILE)
+    if beside.is_file():
+        return load_config(beside)
+    stored = getattr(model, "config", None)
+    if isinstance(stored, Config):
+        return stored
+    if isinstance(stored, dict):
+        return config_from_dict(stored)
+    raise MusicVAEError(f"no {CONFIG_FILE} beside {model_file}: cannot tell how its windows are tokenised")
+
+
+def _check_prepared(data_dir: Path, split: str, data_config: DataConfig) -> None:
+    """Clear errors for a missing data dir or one prepared for a different window length."""
+    if not data_dir.is_dir():
+        raise MusicVAEError(f"data directory not found: {data_dir}")
+    if split not in ("train", "eval", "test"):
+        raise UsageError(f"unknown split {split!r}; choose train, eval or test")
+    info = data_dir / "data_config.json"
+    if info.is_file():
+        try:
+            prepared = json.loads(info.read_text())
+        except (OSError, ValueError):
+            return
+        prepared_bars = prepared.get("num_bars") if isinstance(prepared, dict) else None
+        if prepared_bars is not None and int(prepared_bars) != data_config.num_bars:
+            raise MusicVAEError(f"{data_dir} holds {prepared_bars}-bar windows but the model expects "
+                                f"{data_config.num_bars}-bar windows")
+
+
+def _window_at(windows: Sequence, bar: int, item) -> Any:
+    for window in windows:
+        if window.bar_offset == bar:
+            return window
+    offsets = sorted({w.bar_offset for w in windows})
+    raise MusicVAEError(f"{_describe(item)}: no window starts at bar {bar}; windows start at bars "
+                        f"{', '.join(map(str, offsets))}")
+
+
+def _describe(item) -> str:
+    if isinstance(item, (str, Path)):
+        return str(item)
+    return type(item).__name__
+
+
+def _check_count(n: int, name: str) -> None:
+    if int(n) != n or n < 1:
+        raise UsageError(f"{name} must be a positive whole number, got {n}")
+
+
+def _maybe_progress(iterable: Iterable, enabled: bool, description: str) -> Iterable:
+    if not enabled:
+        return iterable
+    from rich.progress import track
+
+    return track(iterable, description=description, transient=True)
