@@ -105,3 +105,35 @@ def _meter_for(data_config: DataConfig) -> tuple[int, int]:
     if quarters == int(quarters):
         return int(quarters), 4
     return int(round(quarters * 2)), 8
+
+
+def note_sequence_to_tokens(note_sequence, data_config: DataConfig, num_steps: int | None = None
+                            ) -> np.ndarray:
+    """Encode a NoteSequence from time 0 as one monophonic token array of ``num_steps``.
+
+    The inverse of :func:`tokens_to_note_sequence` for in-range melodies: quantises with the first
+    tempo (120 qpm when none), keeps the highest of simultaneous notes, drops drums and notes
+    outside the pitch range, and truncates or pads to ``num_steps`` (default: the config's window).
+    Unlike melody extraction it neither splits at silences nor realigns to the first note's bar.
+    """
+    num_steps = data_config.num_steps if num_steps is None else num_steps
+    qpm = note_sequence.tempos[0].qpm if note_sequence.tempos else DEFAULT_QPM
+    steps_per_second = qpm / 60.0 * data_config.steps_per_quarter
+    notes = sorted(((int(np.floor(n.start_time * steps_per_second + 0.5)),
+                     int(np.floor(n.end_time * steps_per_second + 0.5)), n.pitch)
+                    for n in note_sequence.notes
+                    if not n.is_drum and n.velocity > 0
+                    and data_config.min_pitch <= n.pitch <= data_config.max_pitch),
+                   key=lambda note: (note[0], -note[2]))
+    events = np.full(num_steps, NO_EVENT, np.int32)
+    last_on = -1
+    for start, end, pitch in notes:
+        if start == last_on or start >= num_steps:
+            continue
+        end = max(end, start + 1)
+        events[start] = pitch_to_token(pitch, data_config)
+        events[start + 1:min(end, num_steps)] = NO_EVENT
+        if end < num_steps:
+            events[end] = NOTE_OFF
+        last_on = start
+    return events
