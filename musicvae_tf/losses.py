@@ -33,6 +33,7 @@ def vae_losses(logits, targets, mu, sigma, beta, free_bits):
       steps whose argmax equals the target).
     """
     logits = tf.cast(logits, tf.float32)
+    targets = tf.convert_to_tensor(targets)
     if targets.shape.rank == logits.shape.rank:
         tokens = tf.argmax(targets, axis=-1, output_type=tf.int32)
     else:
