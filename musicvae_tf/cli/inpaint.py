@@ -1,0 +1,54 @@
+"""``musicvae-tf inpaint``: fill missing (or unwanted) bars of a MIDI piece; MIDI + marked piano roll."""
+
+from __future__ import annotations
+
+import argparse
+
+from musicvae_tf.cli import generation_args as common
+
+HELP = "fill bars of a MIDI piece so they connect what comes before and after (MIDI + PNG)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``inpaint``."""
+    parser.add_argument("--model", required=True, metavar="RUN",
+                        help="run dir of `musicvae-tf train-inpainting` (latent RNN), or of a 16-bar "
+                        "MusicVAE (`musicvae-tf train`, used by latent search)")
+    parser.add_argument("--input", required=True, metavar="PIECE.mid", help="the piece (4/4 or 2/2)")
+    parser.add_argument("--bars", metavar="FIRST-LAST",
+                        help="1-based inclusive bars to fill, e.g. 9-12 (default: the longest "
+                        "stretch of empty bars between notes)")
+    parser.add_argument("--num-outputs", type=common.positive_int, default=1,
+                        help="how many completions (default 1)")
+    common.add_sampling_arguments(parser)
+    parser.add_argument("--search-steps", type=common.positive_int, default=100,
+                        help="gradient steps on z when --model is a MusicVAE (default 100)")
+    parser.add_argument("--out", required=True, metavar="DIR", help="folder for the .mid/.png files")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Read the piece, pick the gap, inpaint, write the files."""
+    from musicvae_tf.inpainting.inpaint import (LatentRNNInpainter, inpaint_piece, load_inpainter,
+                                                write_inpainted)
+    from musicvae_tf.inpainting.latent_rnn import LatentRNNSettings
+    from musicvae_tf.inpainting.piece import find_empty_gap, parse_bar_range, read_piece
+
+    temperature = common.check_temperature(args.temperature)
+    gap = parse_bar_range(args.bars) if args.bars else None
+    inpainter = load_inpainter(args.model, search_steps=args.search_steps)
+    piece = read_piece(args.input, inpainter.config.data)
+    gap_start, gap_length = gap if gap is not None else find_empty_gap(piece)
+    seed = common.resolve_seed(args.seed)
+    if isinstance(inpainter, LatentRNNInpainter):
+        trained = LatentRNNSettings.from_config(inpainter.config)
+        if not trained.min_gap <= gap_length <= trained.max_gap:
+            print(f"note: the model was trained on gaps of {trained.min_gap}..{trained.max_gap} "
+                  f"bars; this one has {gap_length}")
+    pieces = inpaint_piece(inpainter, piece, gap_start, gap_length, args.num_outputs,
+                           temperature, seed)
+    paths = write_inpainted(pieces, gap_start, gap_length, args.out, inpainter.config.data,
+                            qpm=piece.qpm)
+    print(f"inpainted bars {gap_start + 1}-{gap_start + gap_length} of {piece.num_bars}:")
+    for path in paths:
+        print(f"  {path}  {path.with_suffix('.png')}")
+    return 0

@@ -1,0 +1,93 @@
+"""``musicvae-tf train-inpainting``: train the measure VAE, then the latent RNN (both resumable)."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+from musicvae_tf.errors import UsageError
+
+HELP = "train an inpainting model: measure VAE (stage 1) then latent RNN (stage 2)"
+
+STAGES = ("both", "measure-vae", "latent-rnn")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``train-inpainting``."""
+    parser.add_argument("--config", default="inpaint-latent-rnn",
+                        help="inpainting config name or YAML (default inpaint-latent-rnn; "
+                        "inpaint-latent-rnn-demo for CPU)")
+    parser.add_argument("--data", required=True,
+                        help="16-bar windows from `musicvae-tf prepare --config <the same config>`")
+    parser.add_argument("--run-dir", required=True,
+                        help="latent-RNN run dir; the measure VAE goes to RUN_DIR/measure_vae")
+    parser.add_argument("--stage", choices=STAGES, default="both", help="which stage(s) to train")
+    parser.add_argument("--measure-vae-run", metavar="DIR",
+                        help="use (and, for --stage both/measure-vae, train) this measure VAE run dir")
+    parser.add_argument("--measure-steps", type=int,
+                        help="measure VAE: train until this global step (default: its config)")
+    parser.add_argument("--steps", type=int,
+                        help="latent RNN: train until this global step (default: its config)")
+    parser.add_argument("--minutes", type=float, help="wall-clock budget per stage")
+    parser.add_argument("--strategy", default="auto",
+                        help="auto, cpu, mirrored, multiworker (TF_CONFIG) or tpu (default auto)")
+    parser.add_argument("--precision", default="float32",
+                        help="float32, mixed_bfloat16 or mixed_float16 (default float32)")
+    parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                        help="override a field of the inpainting config (repeatable)")
+    parser.add_argument("--measure-set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                        help="override a field of the measure VAE config (repeatable)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Validate arguments, then run the requested stages."""
+    from musicvae_tf.config import load_config
+    from musicvae_tf.inpainting.latent_rnn import LatentRNNSettings
+    from musicvae_tf.inpainting.measure_vae import measure_vae_config
+    from musicvae_tf.inpainting.training import MEASURE_VAE_DIR, train_latent_rnn, train_measure_vae
+    from musicvae_tf.training.data_check import check_prepared_data
+    from musicvae_tf.training.precision import PRECISIONS
+    from musicvae_tf.training.strategy import STRATEGIES
+
+    if args.strategy not in STRATEGIES:
+        raise UsageError(f"unknown strategy {args.strategy!r}; choose one of: {', '.join(STRATEGIES)}")
+    if args.precision not in PRECISIONS:
+        raise UsageError(f"unknown precision {args.precision!r}; choose one of: {', '.join(PRECISIONS)}")
+    for name in ("steps", "measure_steps"):
+        value = getattr(args, name)
+        if value is not None and value < 0:
+            raise UsageError(f"--{name.replace('_', '-')} must be >= 0, got {value}")
+    if args.minutes is not None and not (math.isfinite(args.minutes) and args.minutes > 0):
+        raise UsageError(f"--minutes must be a positive number, got {args.minutes}")
+    config = load_config(args.config, args.set)
+    LatentRNNSettings.from_config(config)
+    measure_config = measure_vae_config(config, args.measure_set)
+    check_prepared_data(args.data, config.data, "train")
+    run_dir = Path(args.run_dir)
+    measure_run = Path(args.measure_vae_run) if args.measure_vae_run else run_dir / MEASURE_VAE_DIR
+    options = dict(strategy_name=args.strategy, precision=args.precision, minutes=args.minutes,
+                   progress=not args.no_progress)
+    if args.stage in ("both", "measure-vae"):
+        result = train_measure_vae(args.data, config, measure_config, measure_run,
+                                   steps=args.measure_steps, **options)
+        _report("measure VAE", result)
+        if result.stop_reason != "steps":
+            return 1
+    if args.stage in ("both", "latent-rnn"):
+        result = train_latent_rnn(args.data, config, run_dir, measure_run, steps=args.steps, **options)
+        _report("latent RNN", result)
+        if result.stop_reason != "steps":
+            return 1
+    return 0
+
+
+def _report(stage: str, result) -> None:
+    metrics = result.last_metrics
+    if metrics:
+        print(f"{stage}: step {result.final_step}  loss {metrics['loss']:.3f}  "
+              f"accuracy {metrics.get('accuracy', float('nan')):.3f}  "
+              f"({metrics['steps_per_sec']:.2f} steps/s)")
+    if result.model_path is not None:
+        print(f"{stage} model: {result.model_path}")

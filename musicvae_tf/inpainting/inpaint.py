@@ -1,0 +1,148 @@
+"""Inpainting API: fill bars of a piece so that they connect what comes before and after.
+
+``load_inpainter(run)`` accepts a latent-RNN run (``musicvae-tf train-inpainting``) or a
+whole-window MusicVAE run such as hierdec-mel_16bar (used through latent search). Then
+``inpaint_piece(inpainter, piece, gap_start, gap_length, ...)`` returns complete pieces in which
+only the gap bars differ from the input; ``write_inpainted`` saves them as MIDI + piano-roll PNG.
+
+Pieces longer than the model's window are cut to a window around the gap (6 past bars where
+possible, the rest after the gap); the output is always the whole original piece.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from musicvae_tf.config import Config
+from musicvae_tf.errors import MusicVAEError, UsageError
+from musicvae_tf.inpainting.gap import GapSplit
+from musicvae_tf.inpainting.piece import PieceMelody, window_around_gap
+
+
+class LatentRNNInpainter:
+    """A trained :class:`InpaintingModel` (frozen measure VAE + latent RNN) and its config."""
+
+    def __init__(self, model, config: Config):
+        self.model = model
+        self.config = config
+
+    @property
+    def window_bars(self) -> int:
+        """Bars of context window the model was trained on."""
+        return self.config.data.num_bars
+
+    def gap_tokens(self, window_bars: np.ndarray, split: GapSplit, num_outputs: int = 1,
+                   temperature: float = 0.5, seed: int | None = None) -> np.ndarray:
+        """Tokens ``[num_outputs, split.gap, S]`` for the gap of one window ``[U, S]``.
+
+        The gap latents are deterministic given the context; outputs differ through the measure
+        decoder's sampling (identical at temperature 0).
+        """
+        import tensorflow as tf
+
+        one_hot = tf.one_hot(np.asarray(window_bars)[None], self.config.data.num_classes)
+        latents, _ = self.model.gap_latents(self.model.encode_bars(one_hot), split.gap_start, split.gap)
+        latents = tf.repeat(latents[:, :split.gap], num_outputs, axis=0)
+        return np.asarray(self.model.sample_gap_tokens(latents, temperature=temperature, seed=seed))
+
+
+class LatentSearchInpainter:
+    """A whole-window MusicVAE used for inpainting by searching z (see ``latent_search``)."""
+
+    def __init__(self, model, config: Config, search_steps: int = 100):
+        self.model = model
+        self.config = config
+        self.search_steps = search_steps
+
+    @property
+    def window_bars(self) -> int:
+        """Bars the MusicVAE models at once."""
+        return self.config.data.num_bars
+
+    def gap_tokens(self, window_bars: np.ndarray, split: GapSplit, num_outputs: int = 1,
+                   temperature: float = 0.5, seed: int | None = None) -> np.ndarray:
+        """Tokens ``[num_outputs, split.gap, S]``; a window shorter than the model is padded with
+        silence that does not count as known."""
+        from musicvae_tf.inpainting.latent_search import mask_gap, search_latents
+
+        data = self.config.data
+        steps_per_bar = data.steps_per_bar
+        window = np.zeros((self.window_bars, steps_per_bar), np.int32)
+        window[:len(window_bars)] = window_bars
+        known = np.zeros(self.window_bars, bool)
+        known[:len(window_bars)] = True
+        known[split.gap_start:split.gap_end] = False
+        masked = mask_gap(window.reshape(1, -1), split.gap_start, split.gap, steps_per_bar)
+        z = search_latents(self.model, masked, np.repeat(known, steps_per_bar), data.num_classes,
+                           steps=self.search_steps)
+        z = np.repeat(np.asarray(z), num_outputs, axis=0)
+        tokens = np.asarray(self.model.sample_tokens(z, temperature=temperature, seed=seed))
+        bars = tokens.reshape(num_outputs, self.window_bars, steps_per_bar)
+        return bars[:, split.gap_start:split.gap_end]
+
+
+def load_inpainter(run: str | Path, search_steps: int = 100):
+    """A latent-RNN inpainter for an inpainting run dir, or a latent-search one for a MusicVAE run."""
+    import keras
+
+    import musicvae_tf.inpainting.inpaint_model  # noqa: F401  (registers the Keras classes)
+    import musicvae_tf.model  # noqa: F401
+    from musicvae_tf.training.run_files import MODEL_FILE, read_run_config
+
+    run = Path(run)
+    if not run.is_dir():
+        raise UsageError(f"--model expects a run directory, got {run}")
+    config = read_run_config(run)
+    model_path = run / MODEL_FILE
+    if config is None or not model_path.is_file():
+        raise MusicVAEError(f"{run} is not a finished training run (needs config.yaml and {MODEL_FILE})")
+    try:
+        model = keras.saving.load_model(model_path, compile=False)
+    except Exception as exc:  # Keras raises many types for a corrupt or foreign file.
+        raise MusicVAEError(f"cannot load {model_path}: {type(exc).__name__}: {exc}") from None
+    if "latent_rnn" in config.extra:
+        return LatentRNNInpainter(model, config)
+    if config.data.num_bars < 3:
+        raise MusicVAEError(f"{run} models {config.data.num_bars}-bar windows: too short to inpaint "
+                            "(use a latent-RNN run or a 16-bar MusicVAE)")
+    return LatentSearchInpainter(model, config, search_steps)
+
+
+def inpaint_piece(inpainter, piece: PieceMelody, gap_start: int, gap_length: int,
+                  num_outputs: int = 1, temperature: float = 0.5,
+                  seed: int | None = None) -> np.ndarray:
+    """Complete pieces ``[num_outputs, len(piece.tokens)]``: the input with only the gap bars replaced."""
+    if num_outputs < 1:
+        raise UsageError(f"--num-outputs must be >= 1, got {num_outputs}")
+    if not np.isfinite(temperature) or temperature < 0:
+        raise UsageError(f"--temperature must be >= 0, got {temperature}")
+    window_start, split = window_around_gap(piece.num_bars, gap_start, gap_length,
+                                            inpainter.window_bars)
+    bars = piece.bars()
+    window = bars[window_start:window_start + split.num_bars]
+    filled = inpainter.gap_tokens(window, split, num_outputs, temperature, seed)
+    outputs = np.repeat(bars[None], num_outputs, axis=0)
+    outputs[:, gap_start:gap_start + gap_length] = filled
+    return outputs.reshape(num_outputs, -1)
+
+
+def write_inpainted(pieces: np.ndarray, gap_start: int, gap_length: int, out_dir: str | Path,
+                    data_config, qpm: float = 120.0, stem: str = "inpainted") -> list[Path]:
+    """Write ``stem_K.mid`` and ``stem_K.png`` (gap bars shaded) per piece; returns the MIDI paths."""
+    from data_pipelines.tokens import write_midi
+    from musicvae_tf.plotting import plot_piano_roll
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    highlight = list(range(gap_start, gap_start + gap_length))
+    paths = []
+    for index, tokens in enumerate(pieces, start=1):
+        midi_path = out_dir / f"{stem}_{index}.mid"
+        write_midi(tokens, midi_path, data_config, qpm=qpm)
+        plot_piano_roll(tokens, midi_path.with_suffix(".png"), data_config,
+                        title=f"{stem} {index}: bars {gap_start + 1}-{gap_start + gap_length} inpainted",
+                        highlight_bars=highlight)
+        paths.append(midi_path)
+    return paths
