@@ -21,6 +21,9 @@ COMMANDS = {
     "interpolate": "musicvae_tf.cli.interpolate",
     "encode": "musicvae_tf.cli.encode",
     "attributes": "musicvae_tf.cli.attributes",
+    "train-inpainting": "musicvae_tf.cli.train_inpainting",
+    "evaluate-inpainting": "musicvae_tf.cli.evaluate_inpainting",
+    "inpaint": "musicvae_tf.cli.inpaint",
 }
 
 
