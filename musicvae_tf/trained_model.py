@@ -1,8 +1,8 @@
 """A trained MusicVAE ready for generation: sample, encode, decode, interpolate, similar, attributes.
 
 ``TrainedModel.load(path)`` accepts a run directory written by ``musicvae-tf train`` (``R/model.keras``
-and ``R/config.yaml``) or a ``.keras`` file (its config is read from a ``config.yaml`` beside it,
-else from the model itself). Every method takes any batch size; decoding runs in fixed-size
+and ``R/config.yaml``; a run still training loads its newest checkpoint) or a ``.keras`` file (its
+config is read from a ``config.yaml`` beside it, else from the model itself). Every method takes any batch size; decoding runs in fixed-size
 chunks so memory stays bounded and a given seed always gives the same output.
 
 Unlike Magenta's ``TrainedModel.encode``, inputs that hold several windows are not refused: every
@@ -12,7 +12,6 @@ window is encoded and returned with its source and bar offset, or the caller pic
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
@@ -78,24 +77,26 @@ class TrainedModel:
 
     @classmethod
     def load(cls, path: str | Path) -> "TrainedModel":
-        """Load a run directory or a ``.keras`` file; a clear error if it is neither."""
+        """Load a run directory (its ``model.keras``, else its newest checkpoint) or a ``.keras`` file."""
+        path = Path(path)
+        if path.is_dir():
+            from musicvae_tf.training.run_files import load_run_model
+
+            model, config, _ = load_run_model(path)
+            return cls(model, config, path / MODEL_FILE)
+        if not path.is_file():
+            raise MusicVAEError(f"model not found: {path} (give a run directory or a .keras file)")
+        if path.suffix != ".keras":
+            raise MusicVAEError(f"{path} is not a .keras model file")
         import keras
 
         import musicvae_tf.model  # noqa: F401  (registers MusicVAE for deserialisation)
 
-        path = Path(path)
-        model_file = path / MODEL_FILE if path.is_dir() else path
-        if not model_file.is_file():
-            if path.is_dir():
-                raise MusicVAEError(f"{path} has no {MODEL_FILE}: train it first (musicvae-tf train)")
-            raise MusicVAEError(f"model not found: {path} (give a run directory or a .keras file)")
-        if model_file.suffix != ".keras":
-            raise MusicVAEError(f"{model_file} is not a .keras model file")
         try:
-            model = keras.saving.load_model(model_file, compile=False)
+            model = keras.saving.load_model(path, compile=False)
         except Exception as exc:  # Keras raises many types for a corrupt or foreign file.
-            raise MusicVAEError(f"cannot load model {model_file}: {type(exc).__name__}: {exc}") from None
-        return cls(model, _config_for(model, model_file), model_file)
+            raise MusicVAEError(f"cannot load model {path}: {type(exc).__name__}: {exc}") from None
+        return cls(model, _config_for(model, path), path)
 
     @property
     def data_config(self) -> DataConfig:
@@ -316,7 +317,8 @@ class TrainedModel:
                          progress: bool) -> np.ndarray:
         from data_pipelines.reader import make_dataset
 
-        _check_prepared(data_dir, split, self.data_config)
+        if split not in ("train", "eval", "test"):
+            raise UsageError(f"unknown split {split!r}; choose train, eval or test")
         dataset = make_dataset(str(data_dir), split, self.data_config, batch_size, training=False)
         batches, total = [], 0
         for _, tokens in _maybe_progress(dataset, progress, f"reading {split} windows"):
@@ -341,24 +343,6 @@ def _config_for(model, model_file: Path) -> Config:
     if isinstance(stored, dict):
         return config_from_dict(stored)
     raise MusicVAEError(f"no {CONFIG_FILE} beside {model_file}: cannot tell how its windows are tokenised")
-
-
-def _check_prepared(data_dir: Path, split: str, data_config: DataConfig) -> None:
-    """Clear errors for a missing data dir or one prepared for a different window length."""
-    if not data_dir.is_dir():
-        raise MusicVAEError(f"data directory not found: {data_dir}")
-    if split not in ("train", "eval", "test"):
-        raise UsageError(f"unknown split {split!r}; choose train, eval or test")
-    info = data_dir / "data_config.json"
-    if info.is_file():
-        try:
-            prepared = json.loads(info.read_text())
-        except (OSError, ValueError):
-            return
-        prepared_bars = prepared.get("num_bars") if isinstance(prepared, dict) else None
-        if prepared_bars is not None and int(prepared_bars) != data_config.num_bars:
-            raise MusicVAEError(f"{data_dir} holds {prepared_bars}-bar windows but the model expects "
-                                f"{data_config.num_bars}-bar windows")
 
 
 def _window_at(windows: Sequence, bar: int, item) -> Any:

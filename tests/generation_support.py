@@ -92,3 +92,20 @@ def write_melody_midi(path: Path, pitches, bars: int, numerator: int = 4, progra
     midi.instruments.append(instrument)
     midi.write(str(path))
     return path
+
+
+def write_synthetic_corpus(folder: Path, data_config, min_test_pieces: int = 2, min_pieces: int = 16) -> Path:
+    """4-bar MIDI files of :func:`synthetic_melodies`, named so that at least ``min_test_pieces``
+    fall in the test split (the split is a hash of the file name)."""
+    from data_pipelines.splits import split_for
+    from data_pipelines.tokens import write_midi
+
+    folder.mkdir(parents=True, exist_ok=True)
+    tested = index = 0
+    while tested < min_test_pieces or index < min_pieces:
+        name = f"tune_{index:03d}.mid"
+        two_bar_pair = synthetic_melodies(2, data_config, seed=100 + index)
+        write_midi(np.concatenate(two_bar_pair), folder / name, data_config)
+        tested += split_for(name, data_config) == "test"
+        index += 1
+    return folder

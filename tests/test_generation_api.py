@@ -92,7 +92,7 @@ def test_encode_errors_name_the_reason(model, tmp_path):
 def test_unknown_model_path_is_a_clear_error(tmp_path):
     with pytest.raises(MusicVAEError, match="model not found"):
         TrainedModel.load(tmp_path / "nope")
-    with pytest.raises(MusicVAEError, match="has no model.keras"):
+    with pytest.raises(MusicVAEError, match="not a training run dir"):
         TrainedModel.load(tmp_path)
 
 
