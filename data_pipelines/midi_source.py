@@ -19,11 +19,23 @@ def read_midi_file(path: str):
 
 
 def midi_bytes_to_note_sequence(data: bytes, name: str = "<bytes>"):
-    """Parse MIDI file contents into a NoteSequence; MusicVAEError if they are not readable MIDI."""
+    """Parse MIDI file contents into a NoteSequence; MusicVAEError if they are not readable MIDI.
+
+    The fast byte-level reader (data_pipelines.smf_reader) handles ordinary files; anything it
+    rejects goes through pretty_midi, which tolerates more malformed files.
+    """
     import pretty_midi
+
+    from data_pipelines.smf_reader import smf_to_note_sequence
 
     if not data:
         raise MusicVAEError(f"{name}: empty file")
+    try:
+        sequence = smf_to_note_sequence(data)
+        sequence.filename = name
+        return sequence
+    except (ValueError, IndexError):
+        pass
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

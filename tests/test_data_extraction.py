@@ -123,3 +123,19 @@ def test_reasons_for_no_windows():
         windows_from_file(make_midi([(36, 0, 8)], is_drum=True), CONFIG)
     np.testing.assert_array_equal(
         windows_from_file(make_midi(scale_notes(bars=3)), CONFIG)[0].tokens[:2], [tok(60), 0])
+
+
+def test_fast_midi_reader_agrees_with_pretty_midi(tmp_path):
+    from data_pipelines.midi_source import read_midi_file
+    from midi_factory import write
+
+    midi = make_midi(scale_notes(bars=4) + [(50, 0, 4), (52, 4, 8)], meter_changes=[(16, 3, 4)],
+                     tracks=[([(36, 0, 1)], 0, True), ([(55, 1, 9), (57, 9, 12)], 5, False)])
+    path = write(midi, tmp_path / "m.mid")
+    fast = read_midi_file(str(path))
+    slow = pretty_midi_to_note_sequence(midi)
+    fast_melodies, fast_skips = extract_melodies(fast, CONFIG)
+    slow_melodies, slow_skips = extract_melodies(slow, CONFIG)
+    assert fast_skips == slow_skips and fast_skips["drums"] == 1
+    assert sorted(m.tobytes() for m in fast_melodies) == sorted(m.tobytes() for m in slow_melodies)
+    assert [(t.numerator, t.denominator) for t in fast.time_signatures] == [(4, 4), (3, 4)]
