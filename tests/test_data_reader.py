@@ -109,3 +109,21 @@ def test_incompatible_or_missing_data_is_a_one_line_error(data, tmp_path):
         make_dataset(out, "train", load_config("hierdec-mel_16bar").data, 8, training=True)
     with pytest.raises(MusicVAEError, match="run `musicvae-tf prepare`"):
         make_dataset(tmp_path, "train", config, 8, training=True)
+
+
+def test_shard_records_match_tensorflow_encoding():
+    from data_pipelines.shards import crc32c, example_bytes, tfrecord
+
+    assert crc32c(b"123456789") == 0xE3069283  # the standard CRC-32C check value
+    payload = example_bytes([0, 1, 89, 300], "a.mid#2", 7)
+    parsed = tf.train.Example.FromString(payload).features.feature
+    assert list(parsed["tokens"].int64_list.value) == [0, 1, 89, 300]
+    assert parsed["piece_id"].bytes_list.value == [b"a.mid#2"]
+    assert list(parsed["bar_offset"].int64_list.value) == [7]
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(suffix=".tfrecord") as handle:
+        handle.write(tfrecord(payload) * 2)
+        handle.flush()
+        records = list(tf.data.TFRecordDataset(handle.name).as_numpy_iterator())
+    assert records == [payload, payload]
