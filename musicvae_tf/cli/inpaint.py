@@ -31,13 +31,15 @@ def run(args: argparse.Namespace) -> int:
     from musicvae_tf.inpainting.inpaint import (LatentRNNInpainter, inpaint_piece, load_inpainter,
                                                 write_inpainted)
     from musicvae_tf.inpainting.latent_rnn import LatentRNNSettings
-    from musicvae_tf.inpainting.piece import find_empty_gap, parse_bar_range, read_piece
+    from musicvae_tf.inpainting.piece import (find_empty_gap, parse_bar_range, read_piece,
+                                              window_around_gap)
 
     temperature = common.check_temperature(args.temperature)
     gap = parse_bar_range(args.bars) if args.bars else None
     inpainter = load_inpainter(args.model, search_steps=args.search_steps)
     piece = read_piece(args.input, inpainter.config.data)
     gap_start, gap_length = gap if gap is not None else find_empty_gap(piece)
+    window_around_gap(piece.num_bars, gap_start, gap_length, inpainter.window_bars)  # validates
     seed = common.resolve_seed(args.seed)
     if isinstance(inpainter, LatentRNNInpainter):
         trained = LatentRNNSettings.from_config(inpainter.config)
