@@ -6,6 +6,9 @@ import numpy as np
 
 from musicvae_tf.config import load_config
 
+# Runs the musicvae-tf entry point with the remaining command-line arguments.
+_CLI = "import sys; from musicvae_tf.cli import main; sys.exit(main())"
+
 TINY_SETTINGS = [
     "data.num_bars=2", "data.steps_per_bar=4", "data.min_pitch=60", "data.max_pitch=71",
     "data.transpose_range=[0,0]",
@@ -32,17 +35,70 @@ def synthetic_tokens(config, count: int = 32, patterns: int = 4, seed: int = 0) 
 
 
 def token_dataset_fn(tokens: np.ndarray, config):
-    """A ``dataset_fn(input_context)`` cycling through ``tokens`` as ``(one_hot, tokens)``."""
+    """A ``dataset_fn(input_context, start_step)`` cycling through ``tokens`` as ``(one_hot, tokens)``.
+
+    Resuming at step ``s`` skips the first ``s`` batches, so an interrupted and resumed run sees
+    exactly the data of an uninterrupted one.
+    """
     import tensorflow as tf
 
     num_classes = config.data.num_classes
     global_batch = config.training.batch_size
 
-    def dataset_fn(input_context):
+    def dataset_fn(input_context, start_step=0):
         batch = input_context.get_per_replica_batch_size(global_batch)
         data = tf.data.Dataset.from_tensor_slices(tokens).repeat()
         data = data.shard(input_context.num_input_pipelines, input_context.input_pipeline_id)
-        data = data.batch(batch, drop_remainder=True)
+        data = data.batch(batch, drop_remainder=True).skip(start_step * input_context.num_replicas_in_sync)
         return data.map(lambda t: (tf.one_hot(t, num_classes), t))
 
     return dataset_fn
+
+
+def write_prepared_data(data_dir, config, tokens_by_split: dict) -> None:
+    """Write token windows as the data pipeline's shards plus data_config.json (no MIDI needed)."""
+    from pathlib import Path
+
+    from data_pipelines.prepare import data_config_dict
+    from data_pipelines.shards import write_shards
+    from musicvae_tf.io_utils import write_json
+
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    for split, tokens in tokens_by_split.items():
+        ids = [f"synthetic-{split}-{i}" for i in range(len(tokens))]
+        write_shards(data_dir, split, np.asarray(tokens), ids, np.zeros(len(tokens), int), 1)
+    write_json(data_dir / "data_config.json", data_config_dict(config.data))
+
+
+def tiny_settings_file(path, *extra: str, hierarchical: bool = False):
+    """Write the tiny config as YAML (for CLI tests) and return its path."""
+    import yaml
+
+    config = tiny_config(*extra, hierarchical=hierarchical)
+    path.write_text(yaml.safe_dump(config.to_dict(), sort_keys=False))
+    return path
+
+
+def run_cli(args: list[str], **kwargs):
+    """Run ``musicvae-tf`` in a fresh Python process; returns the CompletedProcess."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="")
+    env.update(kwargs.pop("env", {}))
+    return subprocess.run([sys.executable, "-c", _CLI, *args], env=env,
+                          capture_output=True, text=True, **kwargs)
+
+
+def start_cli(args: list[str], env: dict | None = None):
+    """Start ``musicvae-tf`` in the background; returns the Popen (stdout/stderr piped)."""
+    import os
+    import subprocess
+    import sys
+
+    full_env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="")
+    full_env.update(env or {})
+    return subprocess.Popen([sys.executable, "-c", _CLI, *args], env=full_env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -23,6 +23,12 @@ def make_strategy(name: str):
         raise UsageError(f"unknown strategy {name!r}; choose one of: {', '.join(STRATEGIES)}")
     import tensorflow as tf
 
+    if name == "multiworker":
+        # Must come before anything initialises the TensorFlow runtime (e.g. listing devices).
+        _check_tf_config()
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if name == "tpu":
+        return _tpu_strategy(tf)
     gpus = [d.name for d in tf.config.list_logical_devices("GPU")]
     if name == "auto":
         if len(gpus) > 1:
@@ -30,13 +36,8 @@ def make_strategy(name: str):
         return tf.distribute.OneDeviceStrategy(gpus[0] if gpus else "/cpu:0")
     if name == "cpu":
         return tf.distribute.OneDeviceStrategy("/cpu:0")
-    if name == "mirrored":
-        devices = gpus or [d.name for d in tf.config.list_logical_devices("CPU")]
-        return tf.distribute.MirroredStrategy(devices)
-    if name == "multiworker":
-        _check_tf_config()
-        return tf.distribute.MultiWorkerMirroredStrategy()
-    return _tpu_strategy(tf)
+    devices = gpus or [d.name for d in tf.config.list_logical_devices("CPU")]
+    return tf.distribute.MirroredStrategy(devices)
 
 
 def _check_tf_config() -> None:

@@ -35,6 +35,7 @@ def make_train_step(task, optimizer, strategy, *, step, clip_norm: float = 1.0,
     inside the scope) so that its variables are created outside the function.
     """
     loss_scaling = uses_loss_scaling(optimizer)
+    clip_norm, skip_norm = float(clip_norm), float(skip_norm)
 
     def replica_gradients(batch):
         context = tf.distribute.get_replica_context()

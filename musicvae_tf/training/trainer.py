@@ -54,14 +54,19 @@ class TrainingResult:
 
 
 def setup_training(task_builder: Callable[[], TrainingTask], strategy, precision: str, *,
-                   clip_norm: float = 1.0, skip_norm: float = 1e4) -> TrainingSetup:
+                   clip_norm: float = 1.0, skip_norm: float = 1e4,
+                   seed: int | None = None) -> TrainingSetup:
     """Set the precision, build the task and optimiser under ``strategy.scope()`` and compile
-    the train step (also what bench/train_throughput.py times)."""
+    the train step (also what bench/train_throughput.py times). ``seed`` fixes the initial
+    weights (Python, NumPy and Keras seeds)."""
+    import keras
     import tensorflow as tf
 
     from musicvae_tf.training.train_step import make_train_step
 
     set_precision(precision)
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
     with strategy.scope():
         task = task_builder()
         optimizer = build_optimizer(task.learning_rate, precision)
@@ -97,7 +102,7 @@ def train(task_builder: Callable[[], TrainingTask], dataset_fn: Callable, run_di
         run_files.write_run_config(config, run_dir)
 
     setup = setup_training(task_builder, strategy, precision, clip_norm=training.clip_norm,
-                           skip_norm=training.skip_norm)
+                           skip_norm=training.skip_norm, seed=training.seed)
     store = CheckpointStore(run_dir / run_files.CHECKPOINT_DIR, keep=training.keep_checkpoints,
                             chief=chief, worker_index=worker_index(strategy),
                             model=setup.task.model, optimizer=setup.optimizer, step=setup.step,
