@@ -29,6 +29,9 @@ class InpaintingModel(keras.Model):
     def __init__(self, measure_vae, latent_rnn: LatentRNN, max_gap: int, **kwargs):
         super().__init__(**kwargs)
         self.measure_vae = measure_vae
+        # A measure VAE deserialised with trainable=False has trainable sublayers, and setting False
+        # again does not reach them on this Keras version; flipping the flag does.
+        self.measure_vae.trainable = True
         self.measure_vae.trainable = False
         self.latent_rnn = latent_rnn
         self.max_gap = int(max_gap)
