@@ -46,7 +46,9 @@ def run(args: argparse.Namespace) -> int:
     from musicvae_tf.config import load_config
     from musicvae_tf.inpainting.latent_rnn import LatentRNNSettings
     from musicvae_tf.inpainting.measure_vae import measure_vae_config
-    from musicvae_tf.inpainting.training import MEASURE_VAE_DIR, train_latent_rnn, train_measure_vae
+    from musicvae_tf.inpainting.training import (MEASURE_VAE_DIR, latent_rnn_dataset_fn,
+                                                 measure_vae_dataset_fn, train_latent_rnn,
+                                                 train_measure_vae)
     from musicvae_tf.training.data_check import check_prepared_data
     from musicvae_tf.training.precision import PRECISIONS
     from musicvae_tf.training.strategy import STRATEGIES
@@ -70,13 +72,15 @@ def run(args: argparse.Namespace) -> int:
     options = dict(strategy_name=args.strategy, precision=args.precision, minutes=args.minutes,
                    progress=not args.no_progress)
     if args.stage in ("both", "measure-vae"):
-        result = train_measure_vae(args.data, config, measure_config, measure_run,
+        result = train_measure_vae(measure_config, measure_run,
+                                   measure_vae_dataset_fn(args.data, config, measure_config),
                                    steps=args.measure_steps, **options)
         _report("measure VAE", result)
         if result.stop_reason != "steps":
             return 1
     if args.stage in ("both", "latent-rnn"):
-        result = train_latent_rnn(args.data, config, run_dir, measure_run, steps=args.steps, **options)
+        result = train_latent_rnn(config, run_dir, measure_run, latent_rnn_dataset_fn(args.data, config),
+                                  steps=args.steps, **options)
         _report("latent RNN", result)
         if result.stop_reason != "steps":
             return 1

@@ -54,15 +54,14 @@ def latent_rnn_dataset_fn(data_dir: str | Path, config: Config):
     return dataset_fn
 
 
-def train_measure_vae(data_dir, inpaint_config: Config, measure_config: Config, run_dir,
-                      steps=None, **train_options):
-    """Train (or resume) stage 1 in ``run_dir``; returns the trainer's ``TrainingResult``."""
+def train_measure_vae(measure_config: Config, run_dir, dataset_fn, steps=None, **train_options):
+    """Train (or resume) stage 1 in ``run_dir`` on one-bar batches from ``dataset_fn``
+    (normally :func:`measure_vae_dataset_fn`); returns the trainer's ``TrainingResult``."""
     from musicvae_tf.training.trainer import train
     from musicvae_tf.training.vae_task import VAETask
 
-    return train(lambda: VAETask(measure_config),
-                 measure_vae_dataset_fn(data_dir, inpaint_config, measure_config),
-                 run_dir, measure_config, steps=steps, **train_options)
+    return train(lambda: VAETask(measure_config), dataset_fn, run_dir, measure_config,
+                 steps=steps, **train_options)
 
 
 def with_measure_vae_run(config: Config, measure_run: str | Path) -> Config:
@@ -105,8 +104,9 @@ def load_measure_vae(measure_run: str | Path):
         raise MusicVAEError(f"cannot load measure VAE {path}: {type(exc).__name__}: {exc}") from None
 
 
-def train_latent_rnn(data_dir, config: Config, run_dir, measure_run, steps=None, **train_options):
-    """Train (or resume) stage 2 in ``run_dir`` on top of the measure VAE in ``measure_run``."""
+def train_latent_rnn(config: Config, run_dir, measure_run, dataset_fn, steps=None, **train_options):
+    """Train (or resume) stage 2 in ``run_dir`` on top of the measure VAE in ``measure_run``, on
+    batches from ``dataset_fn`` (normally :func:`latent_rnn_dataset_fn`)."""
     from musicvae_tf.inpainting.inpaint_task import LatentRNNTask
     from musicvae_tf.training.trainer import train
 
@@ -119,5 +119,4 @@ def train_latent_rnn(data_dir, config: Config, run_dir, measure_run, steps=None,
                                 f"{config.data.steps_per_bar} steps per bar")
         return LatentRNNTask(build_inpainting_model(config, measure_vae), config)
 
-    return train(task_builder, latent_rnn_dataset_fn(data_dir, config), run_dir, config,
-                 steps=steps, **train_options)
+    return train(task_builder, dataset_fn, run_dir, config, steps=steps, **train_options)
