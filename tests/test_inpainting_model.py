@@ -172,3 +172,25 @@ def test_cli_errors_are_one_line(run_dir, config, tmp_path, capsys):
                  "--bars", "3-4", "--out", str(tmp_path / "o")]) == 1
     err = capsys.readouterr().err
     assert "wrong meter" in err and "3/4" in err and len(err.strip().splitlines()) == 1
+
+
+def test_held_out_piece_skips_unusable_and_short_pieces(config, tmp_path):
+    import json
+
+    import pretty_midi
+
+    from musicvae_tf.inpainting.piece import held_out_piece
+
+    waltz = pretty_midi.PrettyMIDI()
+    waltz.time_signature_changes.append(pretty_midi.TimeSignature(3, 4, 0.0))
+    piano = pretty_midi.Instrument(0)
+    piano.notes += [pretty_midi.Note(80, 60, i * 0.5, i * 0.5 + 0.4) for i in range(40)]
+    waltz.instruments.append(piano)
+    waltz.write(str(tmp_path / "waltz.mid"))
+    short = _write_piece(tmp_path / "short.mid", _melody(6), config)
+    long = _write_piece(tmp_path / "long.mid", _melody(12), config)
+    (tmp_path / "pieces.json").write_text(json.dumps(
+        {"train": [str(long)], "test": [str(tmp_path / "waltz.mid"), str(short), str(long)]}))
+    piece_id, piece = held_out_piece(tmp_path, config.data, min_bars=10)
+    assert piece_id == str(long) and piece.num_bars == 12
+    np.testing.assert_array_equal(piece.tokens, _melody(12))

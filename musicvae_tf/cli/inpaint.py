@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from musicvae_tf.cli import generation_args as common
+from musicvae_tf.errors import UsageError
 
 HELP = "fill bars of a MIDI piece so they connect what comes before and after (MIDI + PNG)"
 
@@ -14,7 +15,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, metavar="RUN",
                         help="run dir of `musicvae-tf train-inpainting` (latent RNN), or of a 16-bar "
                         "MusicVAE (`musicvae-tf train`, used by latent search)")
-    parser.add_argument("--input", required=True, metavar="PIECE.mid", help="the piece (4/4 or 2/2)")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--input", metavar="PIECE.mid", help="the piece (4/4 or 2/2)")
+    source.add_argument("--held-out-from", metavar="DATA_DIR",
+                        help="instead of --input: the first held-out (test) piece of a prepared "
+                        "data dir that is long enough for --bars")
     parser.add_argument("--bars", metavar="FIRST-LAST",
                         help="1-based inclusive bars to fill, e.g. 9-12 (default: the longest "
                         "stretch of empty bars between notes)")
@@ -31,13 +36,20 @@ def run(args: argparse.Namespace) -> int:
     from musicvae_tf.inpainting.inpaint import (LatentRNNInpainter, inpaint_piece, load_inpainter,
                                                 write_inpainted)
     from musicvae_tf.inpainting.latent_rnn import LatentRNNSettings
-    from musicvae_tf.inpainting.piece import (find_empty_gap, parse_bar_range, read_piece,
-                                              window_around_gap)
+    from musicvae_tf.inpainting.piece import (find_empty_gap, held_out_piece, parse_bar_range,
+                                              read_piece, window_around_gap)
 
     temperature = common.check_temperature(args.temperature)
     gap = parse_bar_range(args.bars) if args.bars else None
     inpainter = load_inpainter(args.model, search_steps=args.search_steps)
-    piece = read_piece(args.input, inpainter.config.data)
+    if args.input:
+        piece = read_piece(args.input, inpainter.config.data)
+    else:
+        if gap is None:
+            raise UsageError("--held-out-from needs --bars")
+        piece_id, piece = held_out_piece(args.held_out_from, inpainter.config.data,
+                                         min_bars=sum(gap) + 1)
+        print(f"held-out piece: {piece_id} ({piece.num_bars} bars)")
     gap_start, gap_length = gap if gap is not None else find_empty_gap(piece)
     window_around_gap(piece.num_bars, gap_start, gap_length, inpainter.window_bars)  # validates
     seed = common.resolve_seed(args.seed)

@@ -51,15 +51,20 @@ def read_piece(path: str | Path, data_config: DataConfig) -> PieceMelody:
         midi = pretty_midi.PrettyMIDI(str(path))
     except Exception as exc:  # pretty_midi raises many types for corrupt files
         raise MusicVAEError(f"cannot read {path} as MIDI: {exc}") from None
+    return piece_from_midi(midi, path.name, data_config)
+
+
+def piece_from_midi(midi, name: str, data_config: DataConfig) -> PieceMelody:
+    """A :class:`PieceMelody` from a ``pretty_midi.PrettyMIDI`` (``name`` is used in errors)."""
     for signature in midi.time_signature_changes:
         steps = signature.numerator * 4 * data_config.steps_per_quarter / signature.denominator
         if steps != data_config.steps_per_bar:
             raise MusicVAEError(
-                f"wrong meter in {path.name}: {signature.numerator}/{signature.denominator} at "
+                f"wrong meter in {name}: {signature.numerator}/{signature.denominator} at "
                 f"{signature.time:.2f}s; the model needs {data_config.steps_per_bar} steps per bar (4/4 or 2/2)")
     instruments = [i for i in midi.instruments if not i.is_drum and any(n.velocity > 0 for n in i.notes)]
     if not instruments:
-        raise MusicVAEError(f"{path.name} has no pitched notes")
+        raise MusicVAEError(f"{name} has no pitched notes")
     melody = max(instruments, key=lambda i: len(i.notes))
 
     def step(seconds: float) -> int:
@@ -68,12 +73,42 @@ def read_piece(path: str | Path, data_config: DataConfig) -> PieceMelody:
     notes = [(step(n.start), step(n.end), n.pitch) for n in melody.notes
              if n.velocity > 0 and data_config.min_pitch <= n.pitch <= data_config.max_pitch]
     if not notes:
-        raise MusicVAEError(f"{path.name} has no notes in pitch range "
+        raise MusicVAEError(f"{name} has no notes in pitch range "
                             f"{data_config.min_pitch}..{data_config.max_pitch}")
     tokens = notes_to_tokens(notes, data_config)
     _, tempi = midi.get_tempo_changes()
     qpm = float(tempi[0]) if len(tempi) else 120.0
     return PieceMelody(tokens=tokens, qpm=qpm, steps_per_bar=data_config.steps_per_bar)
+
+
+def held_out_piece(data_dir: str | Path, data_config: DataConfig, min_bars: int,
+                   split: str = "test") -> tuple[str, PieceMelody]:
+    """The first ``split`` piece of a prepared data dir (``pieces.json`` order) with ``min_bars`` bars.
+
+    Pieces in the model's meter that load cleanly qualify; the id is returned for the report.
+    """
+    import json
+
+    from data_pipelines.sources import load_piece
+
+    listing = Path(data_dir) / "pieces.json"
+    if not listing.is_file():
+        raise UsageError(f"{data_dir} has no pieces.json (prepare it with musicvae-tf prepare)")
+    for piece_id in json.loads(listing.read_text()).get(split, []):
+        try:
+            sequence = load_piece(piece_id).note_sequence
+            piece = piece_from_midi(_to_pretty_midi(sequence), piece_id, data_config)
+        except MusicVAEError:
+            continue
+        if piece.num_bars >= min_bars:
+            return piece_id, piece
+    raise MusicVAEError(f"no {split} piece in {data_dir} has {min_bars} bars in a usable meter")
+
+
+def _to_pretty_midi(note_sequence):
+    from data_pipelines._note_seq import note_seq
+
+    return note_seq.midi_io.note_sequence_to_pretty_midi(note_sequence)
 
 
 def notes_to_tokens(notes: list[tuple[int, int, int]], data_config: DataConfig) -> np.ndarray:
