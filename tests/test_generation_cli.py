@@ -14,6 +14,11 @@ from musicvae_tf.cli import main
 SECONDS_PER_BAR = 2.0  # 4/4 at 120 qpm
 
 
+def generate(argv):
+    """Run a generation subcommand without WAV rendering (test_generation_audio covers it)."""
+    return main([*argv, "--no-wav"])
+
+
 def names(folder, suffix):
     return sorted(p.name for p in folder.iterdir() if p.suffix == suffix)
 
@@ -43,21 +48,21 @@ def tunes(tmp_path_factory):
 
 def test_sample_writes_seeded_midi_and_png(run_dir, tmp_path, capsys):
     out = tmp_path / "samples"
-    assert main(["sample", "--model", run_dir, "--num-outputs", "3", "--seed", "7", "--out", str(out)]) == 0
+    assert generate(["sample", "--model", run_dir, "--num-outputs", "3", "--seed", "7", "--out", str(out)]) == 0
     assert names(out, ".mid") == ["sample_00.mid", "sample_01.mid", "sample_02.mid"]
     assert names(out, ".png") == ["sample_00.png", "sample_01.png", "sample_02.png"]
     for path in sorted(out.glob("*.mid")):
         assert_reads_back_as_two_bars(path)
     assert "sample_02.mid" in capsys.readouterr().out
     again = tmp_path / "again"
-    assert main(["sample", "--model", run_dir, "--num-outputs", "3", "--seed", "7", "--out", str(again)]) == 0
+    assert generate(["sample", "--model", run_dir, "--num-outputs", "3", "--seed", "7", "--out", str(again)]) == 0
     for name in names(out, ".mid"):
         assert (out / name).read_bytes() == (again / name).read_bytes()
 
 
 def test_interpolate_writes_every_step_and_a_grid(run_dir, tunes, tmp_path):
     out = tmp_path / "interp"
-    assert main(["interpolate", "--model", run_dir, "--input", *tunes, "--num-outputs", "4",
+    assert generate(["interpolate", "--model", run_dir, "--input", *tunes, "--num-outputs", "4",
                  "--method", "lerp", "--bar", "1", "0", "--seed", "1", "--out", str(out)]) == 0
     assert names(out, ".mid") == ["input_a.mid", "input_b.mid", "interp_00.mid", "interp_01.mid",
                                   "interp_02.mid", "interp_03.mid"]
@@ -68,7 +73,7 @@ def test_interpolate_writes_every_step_and_a_grid(run_dir, tunes, tmp_path):
 
 def test_encode_writes_latents_and_reconstructions(run_dir, tunes, tmp_path):
     out = tmp_path / "enc"
-    assert main(["encode", "--model", run_dir, "--input", *tunes, "--seed", "0", "--out", str(out)]) == 0
+    assert generate(["encode", "--model", run_dir, "--input", *tunes, "--seed", "0", "--out", str(out)]) == 0
     with np.load(out / "latents.npz") as latents:
         count = len(latents["mu"])
         assert latents["mu"].shape == latents["z"].shape == (count, 8)
@@ -87,24 +92,24 @@ def test_attributes_and_interpolation_from_a_prepared_split(run_dir, tmp_path, c
     assert main(["prepare", "--config", "cat-mel_2bar_small", "--input", str(corpus), "--out", str(data),
                  "--workers", "1", "--quiet"]) == 0
     capsys.readouterr()
-    assert main(["attributes", "--model", str(run), "--data", str(data), "--check-samples", "16",
+    assert generate(["attributes", "--model", str(run), "--data", str(data), "--check-samples", "16",
                  "--seed", "0", "--out", str(tmp_path / "attr")]) == 0
     printed = capsys.readouterr().out
     assert (run / "attributes.npz").is_file() and "note_density" in printed
     assert "note_density.png" in names(tmp_path / "attr", ".png")
     out = tmp_path / "shifted"
-    assert main(["sample", "--model", str(run), "--num-outputs", "2", "--seed", "1",
+    assert generate(["sample", "--model", str(run), "--num-outputs", "2", "--seed", "1",
                  "--attribute", "note_density", "--amount", "1.5", "--out", str(out)]) == 0
     assert len(names(out, ".mid")) == 2
     test_ids = json.loads((data / "pieces.json").read_text())["test"]
     out = tmp_path / "held_out"
-    assert main(["interpolate", "--model", str(run), "--from-split", str(data), "--seed", "0",
+    assert generate(["interpolate", "--model", str(run), "--from-split", str(data), "--seed", "0",
                  "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert f"interpolated {test_ids[0]} -> {test_ids[1]}" in printed
     assert len(names(out, ".mid")) == 5 + 2
     out = tmp_path / "by_id"
-    assert main(["interpolate", "--model", str(run), "--input-piece", test_ids[1], test_ids[0],
+    assert generate(["interpolate", "--model", str(run), "--input-piece", test_ids[1], test_ids[0],
                  "--num-outputs", "3", "--seed", "0", "--out", str(out)]) == 0
     assert len(names(out, ".mid")) == 3 + 2
 
@@ -120,6 +125,6 @@ def test_attributes_and_interpolation_from_a_prepared_split(run_dir, tmp_path, c
 def test_errors_are_one_line(run_dir, tmp_path, capsys, argv, message):
     drums = write_melody_midi(tmp_path / "drums.mid", [36, 38], bars=4, is_drum=True)
     argv = [a.format(tmp=tmp_path, run=run_dir, drums=drums) for a in argv]
-    assert main(argv) in (1, 2)
+    assert generate(argv) in (1, 2)
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1 and "Traceback" not in err
