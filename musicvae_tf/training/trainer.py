@@ -138,7 +138,7 @@ def _make_iterator(strategy, dataset_fn, start: int):
 def _loop(setup, dataset_fn, store, metrics, run_dir, config, start, total, minutes, progress,
           log) -> TrainingResult:
     training = config.training
-    current, last_saved = start, start if store.latest else None
+    current, last_saved, last_logged = start, start if store.latest else None, start
     stop_reason, last_metrics = "steps", {}
     deadline = None if minutes is None else time.monotonic() + 60.0 * minutes
     if current < total:
@@ -164,12 +164,15 @@ def _loop(setup, dataset_fn, store, metrics, run_dir, config, start, total, minu
             rate = window_steps / elapsed if elapsed > 0 else 0.0
             last_metrics = dict(scalars, steps_per_sec=rate)
             bar.update(current, scalars, rate)
-            if metrics is not None and (current % training.summary_every == 0 or current == total):
+            if metrics is not None and current % training.summary_every == 0:
                 metrics.write(current, last_metrics)
+                last_logged = current
                 window_start, window_steps = time.perf_counter(), 0
             if current % training.checkpoint_every == 0:
                 store.save(current)
                 last_saved = current
+    if metrics is not None and last_metrics and last_logged != current:
+        metrics.write(current, last_metrics)
     if last_saved != current:
         store.save(current)
     model_path = None
