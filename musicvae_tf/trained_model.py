@@ -120,7 +120,7 @@ class TrainedModel:
 
     def sample_latents(self, n: int, seed: int | None = None) -> np.ndarray:
         """``n`` draws of z ~ N(0, I), float32 [n, D]."""
-        _check_count(n, "--num-outputs")
+        _check_count(n, "n")
         return np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype(np.float32)
 
     def sample_tokens(self, n: int, temperature: float = 0.5, seed: int | None = None,
@@ -252,7 +252,7 @@ class TrainedModel:
         norm = np.linalg.norm(mu)
         rng = np.random.default_rng(seed)
         if norm == 0.0:
-            return (rng.standard_normal((n, mu.size)) * 0.0).astype(np.float32)
+            raise MusicVAEError("the latent is zero, so no direction has a cosine similarity to it")
         unit = mu / norm
         noise = rng.standard_normal((n, mu.size))
         noise -= (noise @ unit)[:, None] * unit

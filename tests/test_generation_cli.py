@@ -60,6 +60,15 @@ def test_sample_writes_seeded_midi_and_png(run_dir, tmp_path, capsys):
         assert (out / name).read_bytes() == (again / name).read_bytes()
 
 
+def test_sample_like_an_input(run_dir, tunes, tmp_path):
+    out = tmp_path / "like"
+    assert generate(["sample", "--model", run_dir, "--like", tunes[0], "--bar", "1", "--similarity", "0.9",
+                     "--num-outputs", "2", "--seed", "3", "--out", str(out)]) == 0
+    assert names(out, ".mid") == ["sample_00.mid", "sample_01.mid"]
+    for name in names(out, ".mid"):
+        assert_reads_back_as_two_bars(out / name)
+
+
 def test_interpolate_writes_every_step_and_a_grid(run_dir, tunes, tmp_path):
     out = tmp_path / "interp"
     assert generate(["interpolate", "--model", run_dir, "--input", *tunes, "--num-outputs", "4",
@@ -120,6 +129,9 @@ def test_attributes_and_interpolation_from_a_prepared_split(run_dir, tmp_path, c
     (["encode", "--model", "{run}", "--input", "{drums}", "--out", "{tmp}/o"], "no melody"),
     (["interpolate", "--model", "{run}", "--input", "{drums}", "{drums}", "--out", "{tmp}/o"], "no melody"),
     (["sample", "--model", "{run}", "--temperature", "-1", "--out", "{tmp}/o"], "temperature"),
+    (["sample", "--model", "{run}", "--bar", "2", "--out", "{tmp}/o"], "--like"),
+    (["interpolate", "--model", "{run}", "--input", "{drums}", "{drums}", "--bar", "1", "2", "3",
+      "--out", "{tmp}/o"], "--bar takes one or two"),
     (["sample", "--model", "{run}", "--attribute", "note_density", "--out", "{tmp}/o"], "attribute vectors"),
 ])
 def test_errors_are_one_line(run_dir, tmp_path, capsys, argv, message):

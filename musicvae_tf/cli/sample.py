@@ -14,6 +14,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     common.add_model_argument(parser)
     parser.add_argument("--num-outputs", type=common.positive_int, default=common.DEFAULT_NUM_OUTPUTS,
                         help=f"how many melodies (default {common.DEFAULT_NUM_OUTPUTS})")
+    parser.add_argument("--like", metavar="FILE.mid", default=None,
+                        help="sample latents at a given cosine similarity to this melody's latent instead of "
+                             "from the prior (magenta-js `similar`)")
+    parser.add_argument("--similarity", type=float, default=0.8,
+                        help="cosine similarity to the --like latent, in [-1, 1] (default 0.8)")
+    parser.add_argument("--bar", type=int, default=None,
+                        help="window of --like to use, by start bar (default: the first window)")
     common.add_sampling_arguments(parser)
     common.add_attribute_arguments(parser)
     common.add_output_arguments(parser)
@@ -21,6 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Sample, write and list the files."""
+    from pathlib import Path
+
+    from musicvae_tf.errors import UsageError
     from musicvae_tf.generation_output import OutputWriter
     from musicvae_tf.trained_model import TrainedModel
 
@@ -28,10 +38,17 @@ def run(args: argparse.Namespace) -> int:
     model = TrainedModel.load(args.model)
     seed = common.resolve_seed(args.seed)
     attribute, amount = common.attribute_amount(args)
-    tokens = model.sample_tokens(args.num_outputs, temperature=temperature, seed=seed,
-                                 attribute=attribute, amount=amount)
+    if args.bar is not None and not args.like:
+        raise UsageError("--bar picks a window of --like; give --like FILE.mid too")
+    if args.like:
+        reference = model.encode_one(args.like, args.bar)
+        z = model.similar_latents(reference.mu[0], args.num_outputs, args.similarity, seed)
+        origin = f", cosine {args.similarity:g} to {Path(args.like).name} bar {reference.windows[0].bar_offset}"
+    else:
+        z, origin = model.sample_latents(args.num_outputs, seed), ""
+    tokens = model.decode_tokens(model.shift(z, attribute, amount), temperature=temperature, seed=seed)
     shift = f", {attribute} {amount:+g}" if attribute else ""
-    titles = [f"sample {i} (temperature {temperature:g}, seed {seed}{shift})" for i in range(len(tokens))]
+    titles = [f"sample {i} (temperature {temperature:g}, seed {seed}{shift}{origin})" for i in range(len(tokens))]
     writer = OutputWriter(args.out, model.data_config, wav=not args.no_wav)
     writer.write_melodies(tokens, "sample", titles)
     print(writer.report())
