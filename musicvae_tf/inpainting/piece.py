@@ -61,7 +61,8 @@ def piece_from_midi(midi, name: str, data_config: DataConfig) -> PieceMelody:
         if steps != data_config.steps_per_bar:
             raise MusicVAEError(
                 f"wrong meter in {name}: {signature.numerator}/{signature.denominator} at "
-                f"{signature.time:.2f}s; the model needs {data_config.steps_per_bar} steps per bar (4/4 or 2/2)")
+                f"{signature.time:.2f}s; the model needs {data_config.steps_per_bar} steps per bar "
+                "(4/4 or 2/2)")
     instruments = [i for i in midi.instruments if not i.is_drum and any(n.velocity > 0 for n in i.notes)]
     if not instruments:
         raise MusicVAEError(f"{name} has no pitched notes")
