@@ -59,15 +59,15 @@ def lstm_sequence(projected_inputs: tf.Tensor, h0: tf.Tensor, c0: tf.Tensor,
     Returns:
       ``(outputs [T, D, B, H], h_T [D, B, H], c_T [D, B, H])``.
     """
+    # Per-step reads index the stacked tensors directly: a TensorArray ``unstack`` would copy
+    # them whole, which costs gigabytes for the full-size 16-bar models.
     num_steps = tf.shape(projected_inputs)[0]
     dtype = projected_inputs.dtype
-    inputs_ta = tf.TensorArray(dtype, size=num_steps, clear_after_read=False,
-                               element_shape=projected_inputs.shape[1:]).unstack(projected_inputs)
     state_shape = h0.shape
     gate_shape = projected_inputs.shape[1:]
 
     def body(t, h, c, h_ta, c_ta, gates_ta):
-        i, f, g, o = lstm_gates(inputs_ta.read(t) + _recurrent_matmul(h, recurrent_kernel))
+        i, f, g, o = lstm_gates(projected_inputs[t] + _recurrent_matmul(h, recurrent_kernel))
         c = f * c + i * g
         h = o * tf.tanh(c)
         gates_ta = gates_ta.write(t, tf.concat([i, f, g, o], axis=-1))
@@ -86,20 +86,13 @@ def lstm_sequence(projected_inputs: tf.Tensor, h0: tf.Tensor, c0: tf.Tensor,
 
     def grad(d_outputs, d_h_last, d_c_last):
         d_outputs = tf.zeros_like(outputs) if d_outputs is None else tf.cast(d_outputs, dtype)
-
-        def read_ta(values, shape):
-            return tf.TensorArray(dtype, size=num_steps, element_shape=shape).unstack(values)
-
-        d_outputs_ta = read_ta(d_outputs, state_shape)
-        gates_read = read_ta(gates, gate_shape)
-        cells_read = read_ta(cells, state_shape)
-        prev_cells_read = read_ta(tf.concat([c0[tf.newaxis], cells[:-1]], axis=0), state_shape)
+        prev_cells = tf.concat([c0[tf.newaxis], cells[:-1]], axis=0)
 
         def back(t, dh, dc, dz_ta):
-            i, f, g, o = tf.split(gates_read.read(t), 4, axis=-1)
-            c = cells_read.read(t)
-            c_prev = prev_cells_read.read(t)
-            dh = dh + d_outputs_ta.read(t)
+            i, f, g, o = tf.split(gates[t], 4, axis=-1)
+            c = cells[t]
+            c_prev = prev_cells[t]
+            dh = dh + d_outputs[t]
             tanh_c = tf.tanh(c)
             dc = dc + dh * o * (1.0 - tanh_c * tanh_c)
             dz = tf.concat([dc * g * i * (1.0 - i), dc * c_prev * f * (1.0 - f),
