@@ -119,17 +119,21 @@ def test_update_is_skipped_when_the_gradient_norm_reaches_skip_norm(tmp_path):
     captured = {}
 
     def builder():
-        task = VAETask(config)
-        captured["initial"] = [w.numpy() for w in task.model.weights]
+        task = _ExplodingTask(bad_step=10**9)
+        captured["task"], captured["initial"] = task, [w.numpy() for w in task.model.weights]
         return task
 
-    result = train(builder, token_dataset_fn(synthetic_tokens(config), config), tmp_path, config,
-                   steps=3, strategy_name="cpu", progress=False)
+    result = train(builder, _regression_dataset_fn, tmp_path, config, steps=3,
+                   strategy_name="cpu", progress=False)
     assert result.final_step == 3 and result.last_metrics["skipped"] == 1.0
-    weights, iterations, step = _checkpointed_state(tmp_path, config)
-    assert (iterations, step) == (0, 3)
-    for before, after in zip(captured["initial"], weights):
-        np.testing.assert_array_equal(before, after)
+    assert result.last_metrics["global_norm"] > 1e-6
+    stored = dict(tf.train.list_variables(result.checkpoint))
+    assert "optimizer/_iterations/.ATTRIBUTES/VARIABLE_VALUE" in stored
+    assert tf.train.load_variable(result.checkpoint,
+                                  "optimizer/_iterations/.ATTRIBUTES/VARIABLE_VALUE") == 0
+    assert tf.train.load_variable(result.checkpoint, "step/.ATTRIBUTES/VARIABLE_VALUE") == 3
+    for before, after in zip(captured["initial"], captured["task"].model.weights):
+        np.testing.assert_array_equal(before, after.numpy())
 
 
 def test_time_budget_stops_cleanly_and_exports(tmp_path):
