@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import importlib.resources
 import math
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -134,15 +135,51 @@ def _set_path(raw: dict, dotted: str, value: Any) -> None:
     node[parts[-1]] = value
 
 
+def _coerce(value: Any, hint: Any, where: str) -> Any:
+    """Convert YAML values to the field's type: "1e-6" to float, 3.0 to int, lists to tuples."""
+    if isinstance(value, list):
+        element = _tuple_element_type(hint)
+        return tuple(_coerce(v, element, where) for v in value)
+    if hint is float and _is_number(value):
+        return float(value)
+    if hint is int and _is_number(value):
+        number = float(value)
+        if number != int(number):
+            raise UsageError(f"{where} must be a whole number, got {value!r}")
+        return int(number)
+    return value
+
+
+def _tuple_element_type(hint: Any) -> Any:
+    """The element type of ``tuple[int, ...]`` or ``tuple[int, int] | None``; None if unknown."""
+    for candidate in (hint, *typing.get_args(hint)):
+        if typing.get_origin(candidate) is tuple:
+            args = [a for a in typing.get_args(candidate) if a is not Ellipsis]
+            return args[0] if args else None
+    return None
+
+
+def _is_number(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return True
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
 def _build_section(cls: type, values: dict[str, Any] | None, section: str) -> Any:
     values = dict(values or {})
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - set(fields))
     if unknown:
         raise UsageError(f"unknown {section} field(s): {', '.join(unknown)}")
+    hints = typing.get_type_hints(cls)
     for key, value in values.items():
-        if isinstance(value, list):
-            values[key] = tuple(value)
+        values[key] = _coerce(value, hints[key], f"{section}.{key}")
     try:
         return cls(**values)
     except TypeError as exc:
