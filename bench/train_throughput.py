@@ -82,6 +82,17 @@ def count_flops(config) -> dict[str, int]:
     return {"model": model + rest, "executed": executed + rest}
 
 
+def cpu_matrix_features() -> list[str]:
+    """The CPU's AVX-512 / AMX flags (bf16 matmuls are only fast with avx512_bf16 or amx_bf16)."""
+    try:
+        with open("/proc/cpuinfo") as handle:
+            flags = next((line.split(":", 1)[1].split() for line in handle
+                          if line.startswith("flags")), [])
+    except OSError:
+        return []
+    return sorted({f for f in flags if f.startswith(("avx512", "amx"))})
+
+
 def measure_matmul_peak(dtype_name: str, size: int = 4096, repeats: int = 4) -> float:
     """FLOP/s of a chain of large square matmuls in ``dtype_name``."""
     import tensorflow as tf
@@ -137,8 +148,7 @@ def run_variant(name: str, precision: str, steps: int, warmup: int) -> dict:
     batch = (tf.one_hot(tokens, data.num_classes), tokens)
     start = time.perf_counter()
     for _ in range(warmup):
-        logs = train_step(batch)
-    float(logs["loss"])
+        float(train_step(batch)["loss"])
     warmup_seconds = time.perf_counter() - start
     start = time.perf_counter()
     for _ in range(steps):
@@ -179,6 +189,7 @@ def main(argv=None) -> int:
 
     report = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                           "tensorflow": tf.__version__,
+                          "matrix_features": cpu_matrix_features(),
                           "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads()}}
     peaks = {}
     if not args.no_peak:
