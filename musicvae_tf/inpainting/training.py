@@ -7,13 +7,15 @@ strategy scope; run dir ``R``. Its ``config.yaml`` records the measure VAE run i
 ``model.keras`` embeds that measure VAE, so ``R`` alone is enough for inference.
 
 Both stages resume from their checkpoints when rerun, under any strategy the trainer offers.
+A latent-RNN checkpoint also holds the frozen measure VAE it was trained with, so after retraining
+the measure VAE, train the latent RNN in a new run dir.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from musicvae_tf.config import Config
+from musicvae_tf.config import Config, config_from_dict
 from musicvae_tf.errors import MusicVAEError
 
 MEASURE_VAE_DIR = "measure_vae"
@@ -70,8 +72,6 @@ def with_measure_vae_run(config: Config, measure_run: str | Path) -> Config:
     section["run"] = str(Path(measure_run).resolve())
     raw = config.to_dict()
     raw["measure_vae"] = section
-    from musicvae_tf.config import config_from_dict
-
     return config_from_dict(raw)
 
 
