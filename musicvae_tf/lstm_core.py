@@ -85,14 +85,15 @@ def lstm_sequence(projected_inputs: tf.Tensor, h0: tf.Tensor, c0: tf.Tensor,
     gates = gates_ta.stack()
 
     def grad(d_outputs, d_h_last, d_c_last):
-        d_outputs = tf.zeros_like(outputs) if d_outputs is None else tf.cast(d_outputs, dtype)
-        prev_cells = tf.concat([c0[tf.newaxis], cells[:-1]], axis=0)
+        if d_outputs is not None:  # None when only the final state is used (encoder top)
+            d_outputs = tf.cast(d_outputs, dtype)
 
         def back(t, dh, dc, dz_ta):
             i, f, g, o = tf.split(gates[t], 4, axis=-1)
             c = cells[t]
-            c_prev = prev_cells[t]
-            dh = dh + d_outputs[t]
+            c_prev = tf.where(t > 0, cells[tf.maximum(t - 1, 0)], c0)
+            if d_outputs is not None:
+                dh = dh + d_outputs[t]
             tanh_c = tf.tanh(c)
             dc = dc + dh * o * (1.0 - tanh_c * tanh_c)
             dz = tf.concat([dc * g * i * (1.0 - i), dc * c_prev * f * (1.0 - f),
@@ -107,14 +108,14 @@ def lstm_sequence(projected_inputs: tf.Tensor, h0: tf.Tensor, c0: tf.Tensor,
             lambda t, *_: t >= 0, back,
             (num_steps - 1, d_h_last, d_c_last, new_ta(gate_shape)), parallel_iterations=1)
         dz_all = dz_ta.stack()  # [T, D, B, 4H]
-        h_prev = tf.concat([h0[tf.newaxis], outputs[:-1]], axis=0)  # [T, D, B, H]
-        if h0.shape[0] == 1:
-            units = h0.shape[-1]
-            d_recurrent = tf.matmul(tf.reshape(h_prev, [-1, units]),
-                                    tf.reshape(dz_all, [-1, 4 * units]), transpose_a=True)
-            d_recurrent = d_recurrent[tf.newaxis]
-        else:
-            d_recurrent = tf.einsum("tdbh,tdbg->dhg", h_prev, dz_all)
-        return dz_all, dh0, dc0, d_recurrent
+        # d recurrent_kernel = sum_t h_{t-1}^T dz_t as one large matmul per direction. Slicing
+        # along time instead of concatenating h0 avoids copying the whole output sequence.
+        units = h0.shape[-1]
+        d_recurrent = []
+        for d in range(h0.shape[0]):
+            later = tf.matmul(tf.reshape(outputs[:-1, d], [-1, units]),
+                              tf.reshape(dz_all[1:, d], [-1, 4 * units]), transpose_a=True)
+            d_recurrent.append(later + tf.matmul(h0[d], dz_all[0, d], transpose_a=True))
+        return dz_all, dh0, dc0, tf.stack(d_recurrent)
 
     return (outputs, h_last, c_last), grad
