@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from musicvae_tf.errors import MusicVAEError
@@ -45,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: parse arguments, run the subcommand, turn known errors into one line."""
+    # TensorFlow's C++ logging otherwise prints CUDA probing errors on every CPU-only run;
+    # real failures still surface as Python exceptions. Set the variable yourself to see them.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     args = build_parser().parse_args(argv)
     try:
         return int(args._run(args) or 0)
