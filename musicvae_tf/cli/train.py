@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import math
 from pathlib import Path
 
+from musicvae_tf.cli.run_options import SIGNAL_EXIT_CODES, add_run_options, check_run_options
 from musicvae_tf.errors import UsageError
 
 HELP = "train or resume a MusicVAE on prepared data (checkpoints, TensorBoard, model.keras)"
-
-# Exit codes after a clean stop requested by a signal (128 + signal number, as shells report).
-_SIGNAL_EXIT = {"SIGINT": 130, "SIGTERM": 143}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,35 +19,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run-dir", required=True, help="output folder; rerun to resume")
     parser.add_argument("--steps", type=int, help="train until this global step "
                         "(default: training.num_steps)")
-    parser.add_argument("--minutes", type=float, help="stop cleanly after this many minutes "
-                        "(whichever comes first with --steps)")
-    parser.add_argument("--strategy", default="auto",
-                        help="auto, cpu, mirrored, multiworker (TF_CONFIG) or tpu (default auto)")
-    parser.add_argument("--precision", default="float32",
-                        help="float32, mixed_bfloat16 or mixed_float16 (default float32)")
-    parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                        help="override a config field (repeatable)")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_run_options(parser, minutes_help="stop cleanly after this many minutes "
+                    "(whichever comes first with --steps)",
+                    set_help="override a config field (repeatable)")
 
 
 def run(args: argparse.Namespace) -> int:
     """Validate arguments, then train; returns the exit code."""
     from musicvae_tf.config import load_config
     from musicvae_tf.training.data_check import check_prepared_data
-    from musicvae_tf.training.precision import PRECISIONS
     from musicvae_tf.training.run_files import read_run_config
-    from musicvae_tf.training.strategy import STRATEGIES
 
-    if args.strategy not in STRATEGIES:
-        raise UsageError(f"unknown strategy {args.strategy!r}; choose one of: "
-                         f"{', '.join(STRATEGIES)}")
-    if args.precision not in PRECISIONS:
-        raise UsageError(f"unknown precision {args.precision!r}; choose one of: "
-                         f"{', '.join(PRECISIONS)}")
-    if args.steps is not None and args.steps < 0:
-        raise UsageError(f"--steps must be >= 0, got {args.steps}")
-    if args.minutes is not None and not (math.isfinite(args.minutes) and args.minutes > 0):
-        raise UsageError(f"--minutes must be a positive number, got {args.minutes}")
+    check_run_options(args, "steps")
     run_dir = Path(args.run_dir)
     if args.config:
         config = load_config(args.config, args.set)
@@ -76,4 +56,4 @@ def run(args: argparse.Namespace) -> int:
               f"({metrics['steps_per_sec']:.2f} steps/s)")
     if result.model_path is not None:
         print(f"model: {result.model_path}  checkpoint: {result.checkpoint}")
-    return _SIGNAL_EXIT.get(result.stop_reason, 0)
+    return SIGNAL_EXIT_CODES.get(result.stop_reason, 0)

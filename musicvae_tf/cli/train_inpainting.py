@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import math
 from pathlib import Path
 
-from musicvae_tf.errors import UsageError
+from musicvae_tf.cli.run_options import SIGNAL_EXIT_CODES, add_run_options, check_run_options
 
 HELP = "train an inpainting model: measure VAE (stage 1) then latent RNN (stage 2)"
 
@@ -29,16 +28,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="measure VAE: train until this global step (default: its config)")
     parser.add_argument("--steps", type=int,
                         help="latent RNN: train until this global step (default: its config)")
-    parser.add_argument("--minutes", type=float, help="wall-clock budget per stage")
-    parser.add_argument("--strategy", default="auto",
-                        help="auto, cpu, mirrored, multiworker (TF_CONFIG) or tpu (default auto)")
-    parser.add_argument("--precision", default="float32",
-                        help="float32, mixed_bfloat16 or mixed_float16 (default float32)")
-    parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                        help="override a field of the inpainting config (repeatable)")
+    add_run_options(parser, minutes_help="wall-clock budget per stage",
+                    set_help="override a field of the inpainting config (repeatable)")
     parser.add_argument("--measure-set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                         help="override a field of the measure VAE config (repeatable)")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,19 +43,8 @@ def run(args: argparse.Namespace) -> int:
                                                  measure_vae_dataset_fn, train_latent_rnn,
                                                  train_measure_vae)
     from musicvae_tf.training.data_check import check_prepared_data
-    from musicvae_tf.training.precision import PRECISIONS
-    from musicvae_tf.training.strategy import STRATEGIES
 
-    if args.strategy not in STRATEGIES:
-        raise UsageError(f"unknown strategy {args.strategy!r}; choose one of: {', '.join(STRATEGIES)}")
-    if args.precision not in PRECISIONS:
-        raise UsageError(f"unknown precision {args.precision!r}; choose one of: {', '.join(PRECISIONS)}")
-    for name in ("steps", "measure_steps"):
-        value = getattr(args, name)
-        if value is not None and value < 0:
-            raise UsageError(f"--{name.replace('_', '-')} must be >= 0, got {value}")
-    if args.minutes is not None and not (math.isfinite(args.minutes) and args.minutes > 0):
-        raise UsageError(f"--minutes must be a positive number, got {args.minutes}")
+    check_run_options(args, "steps", "measure_steps")
     config = load_config(args.config, args.set)
     LatentRNNSettings.from_config(config)
     measure_config = measure_vae_config(config, args.measure_set)
@@ -76,14 +58,14 @@ def run(args: argparse.Namespace) -> int:
                                    measure_vae_dataset_fn(args.data, config, measure_config),
                                    steps=args.measure_steps, **options)
         _report("measure VAE", result)
-        if result.stop_reason != "steps":
-            return 1
+        if result.stop_reason in SIGNAL_EXIT_CODES:
+            return SIGNAL_EXIT_CODES[result.stop_reason]
+        # A stop on --minutes is clean: the latent RNN gets its own budget on this measure VAE.
     if args.stage in ("both", "latent-rnn"):
         result = train_latent_rnn(config, run_dir, measure_run, latent_rnn_dataset_fn(args.data, config),
                                   steps=args.steps, **options)
         _report("latent RNN", result)
-        if result.stop_reason != "steps":
-            return 1
+        return SIGNAL_EXIT_CODES.get(result.stop_reason, 0)
     return 0
 
 

@@ -1,14 +1,24 @@
 """Generic distributed training: strategies, precision, the compiled step, checkpoints, logs.
 
-``train`` runs any ``TrainingTask``; ``vae_task.VAETask`` is the MusicVAE one.
+``train`` runs any ``TrainingTask``; ``vae_task.VAETask`` is the MusicVAE one. The names below are
+imported on first use, so that command-line validation (``STRATEGIES``, ``PRECISIONS``) does not
+pay for importing TensorFlow.
 """
 
-from musicvae_tf.training.precision import PRECISIONS, build_optimizer, set_precision
-from musicvae_tf.training.strategy import STRATEGIES, make_strategy
-from musicvae_tf.training.task import TrainingTask
-from musicvae_tf.training.trainer import TrainingResult, TrainingSetup, setup_training, train
+import importlib
 
-__all__ = [
-    "PRECISIONS", "STRATEGIES", "TrainingResult", "TrainingSetup", "TrainingTask",
-    "build_optimizer", "make_strategy", "set_precision", "setup_training", "train",
-]
+_EXPORTS = {
+    "PRECISIONS": "precision", "build_optimizer": "precision", "set_precision": "precision",
+    "STRATEGIES": "strategy", "make_strategy": "strategy",
+    "TrainingTask": "task",
+    "TrainingResult": "trainer", "TrainingSetup": "trainer", "setup_training": "trainer",
+    "train": "trainer",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
