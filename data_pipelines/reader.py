@@ -9,37 +9,17 @@ seed gives the same stream. Evaluation is one pass in file order without augment
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import tensorflow as tf
 
+from data_pipelines.data_dir import check_prepared_data
 from data_pipelines.shards import shard_paths
 from data_pipelines.tokens import FIRST_PITCH_TOKEN
 from musicvae_tf.config import DataConfig
-from musicvae_tf.errors import MusicVAEError
 
 SHUFFLE_BUFFER = 20_000
 _PARSE_BATCH = 1024
-# DataConfig fields that must match between prepare and the reader.
-_COMPATIBLE_FIELDS = ("num_bars", "steps_per_quarter", "steps_per_bar", "min_pitch", "max_pitch")
-
-
-def check_data_dir(data_dir: str | Path, data_config: DataConfig) -> None:
-    """MusicVAEError unless ``data_dir`` holds prepared data compatible with ``data_config``."""
-    path = Path(data_dir) / "data_config.json"
-    if not path.is_file():
-        raise MusicVAEError(f"{data_dir} holds no prepared data (no data_config.json); "
-                            "run `musicvae-tf prepare` first")
-    try:
-        prepared = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise MusicVAEError(f"{path} is unreadable: {exc}") from None
-    wrong = [f"{k} {prepared.get(k)} != {getattr(data_config, k)}" for k in _COMPATIBLE_FIELDS
-             if prepared.get(k) != getattr(data_config, k)]
-    if wrong:
-        raise MusicVAEError(f"{data_dir} was prepared with another data config ({'; '.join(wrong)}); "
-                            "re-run prepare with this config")
 
 
 def make_dataset(data_dir: str | Path, split: str, data_config: DataConfig, batch_size: int, *,
@@ -51,10 +31,8 @@ def make_dataset(data_dir: str | Path, split: str, data_config: DataConfig, batc
     each input pipeline reads its share of the shards (or records) and batches its per-replica
     size. ``training=True`` repeats forever, augments, shuffles and drops the remainder.
     """
-    check_data_dir(data_dir, data_config)
+    check_prepared_data(data_dir, data_config, split)
     files = shard_paths(data_dir, split)
-    if not files:
-        raise MusicVAEError(f"{data_dir} has no {split} shards")
     if input_context is not None:
         batch_size = input_context.get_per_replica_batch_size(batch_size)
     tokens = _read_tokens(files, data_config, training, input_context).cache()
@@ -83,7 +61,7 @@ def make_dataset(data_dir: str | Path, split: str, data_config: DataConfig, batc
 
 def read_windows(data_dir: str | Path, split: str, data_config: DataConfig) -> tf.data.Dataset:
     """Unbatched ``{"tokens", "piece_id", "bar_offset"}`` records of ``split`` in file order."""
-    check_data_dir(data_dir, data_config)
+    check_prepared_data(data_dir, data_config, split)
     features = _features(data_config)
     return (tf.data.TFRecordDataset(shard_paths(data_dir, split))
             .map(lambda record: tf.io.parse_single_example(record, features)))

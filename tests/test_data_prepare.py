@@ -2,7 +2,6 @@
 
 import json
 
-import numpy as np
 import pytest
 
 from data_pipelines.prepare import prepare_dataset

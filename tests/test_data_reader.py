@@ -107,7 +107,7 @@ def test_incompatible_or_missing_data_is_a_one_line_error(data, tmp_path):
     out, config, _ = data
     with pytest.raises(MusicVAEError, match="num_bars"):
         make_dataset(out, "train", load_config("hierdec-mel_16bar").data, 8, training=True)
-    with pytest.raises(MusicVAEError, match="run `musicvae-tf prepare`"):
+    with pytest.raises(MusicVAEError, match="musicvae-tf prepare"):
         make_dataset(tmp_path, "train", config, 8, training=True)
 
 

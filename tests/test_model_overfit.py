@@ -1,6 +1,5 @@
 """A tiny MusicVAE memorises a few sequences (flat and hierarchical decoders)."""
 
-import numpy as np
 import pytest
 import tensorflow as tf
 import keras

@@ -26,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the run's model, evaluate it on the split, print a table and write the JSON."""
-    from musicvae_tf.training.data_check import check_prepared_data
+    from data_pipelines.data_dir import check_prepared_data
     from musicvae_tf.training.run_files import read_run_config
 
     if args.batch_size < 1:

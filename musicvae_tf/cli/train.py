@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Validate arguments, then train; returns the exit code."""
     from musicvae_tf.config import load_config
-    from musicvae_tf.training.data_check import check_prepared_data
+    from data_pipelines.data_dir import check_prepared_data
     from musicvae_tf.training.run_files import read_run_config
 
     check_run_options(args, "steps")

@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     from musicvae_tf.inpainting.training import (MEASURE_VAE_DIR, latent_rnn_dataset_fn,
                                                  measure_vae_dataset_fn, train_latent_rnn,
                                                  train_measure_vae)
-    from musicvae_tf.training.data_check import check_prepared_data
+    from data_pipelines.data_dir import check_prepared_data
 
     check_run_options(args, "steps", "measure_steps")
     config = load_config(args.config, args.set)

@@ -148,7 +148,7 @@ def _progress(items, enabled: bool, description: str):
 def read_windows(data_dir: str | Path, split: str, data_config, max_windows: int | None = None) -> np.ndarray:
     """All token windows ``[N, T]`` of one split of a prepared data dir, in file order."""
     from data_pipelines.reader import make_dataset
-    from musicvae_tf.training.data_check import check_prepared_data
+    from data_pipelines.data_dir import check_prepared_data
 
     check_prepared_data(data_dir, data_config, split)
     chunks, count = [], 0

@@ -1,4 +1,7 @@
-"""Clear errors for a data dir that is missing or was prepared for a different token format."""
+"""Clear errors for a data dir that is missing or was prepared for a different token format.
+
+TensorFlow-free, so commands can refuse a bad ``--data`` before paying for importing TF.
+"""
 
 from __future__ import annotations
 
