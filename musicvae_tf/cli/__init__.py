@@ -25,6 +25,7 @@ COMMANDS = {
     "train-inpainting": "musicvae_tf.cli.train_inpainting",
     "evaluate-inpainting": "musicvae_tf.cli.evaluate_inpainting",
     "inpaint": "musicvae_tf.cli.inpaint",
+    "import-magenta": "musicvae_tf.cli.import_magenta",
 }
 
 

@@ -1,0 +1,118 @@
+"""Import a Magenta MusicVAE checkpoint (TF1 or magenta-js) as a model directory of this package.
+
+The model directory holds ``model.keras``, ``config.yaml`` and ``provenance.json`` (where the weights
+came from), so every command and ``TrainedModel.load`` takes it like a finished training run. Sizes
+are read off the checkpoint's variable shapes; where they differ from the named config the model
+follows the checkpoint and the differences are reported.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from musicvae_tf.config import Config
+from musicvae_tf.errors import MusicVAEError
+from musicvae_tf.magenta_checkpoint import open_checkpoint
+from musicvae_tf.magenta_layout import check_checkpoint, checkpoint_sizes, magenta_layout
+
+PROVENANCE_FILE = "provenance.json"
+_SIZE_FIELDS = ("encoder_units", "latent_dim", "decoder_units", "conductor_units")
+
+
+@dataclasses.dataclass(frozen=True)
+class ImportedModel:
+    """A Keras MusicVAE holding a Magenta checkpoint's weights, its config and where it came from."""
+
+    model: Any
+    config: Config
+    differences: list[str]
+    provenance: dict[str, Any]
+
+
+def resolve_config(reader, config: Config) -> tuple[Config, list[str]]:
+    """``config`` with the checkpoint's model sizes, and a ``field: config -> checkpoint`` line per change."""
+    _check_js_config(reader.js_config, config)
+    sizes = checkpoint_sizes(reader.shapes, config.model.decoder, config.name)
+    classes = sizes.pop("num_classes")
+    if classes != config.data.num_classes:
+        raise MusicVAEError(f"checkpoint predicts {classes} token classes but config {config.name} "
+                            f"has {config.data.num_classes} (pitches {config.data.min_pitch}.."
+                            f"{config.data.max_pitch}); drum and multi-track checkpoints are not "
+                            f"supported yet")
+    current = {field: getattr(config.model, field) for field in _SIZE_FIELDS}
+    differences = [f"model.{field}: {_show(current[field])} -> {_show(sizes[field])}"
+                   for field in _SIZE_FIELDS if current[field] != sizes[field]]
+    model = dataclasses.replace(config.model, **sizes)
+    return dataclasses.replace(config, model=model), differences
+
+
+def import_checkpoint(reader, config: Config) -> ImportedModel:
+    """Build the model ``config`` (with the checkpoint's sizes) describes and load ``reader``'s weights."""
+    from musicvae_tf.model import build_model
+
+    resolved, differences = resolve_config(reader, config)
+    model = build_model(resolved)
+    layout = magenta_layout(model)
+    check_checkpoint(layout, reader.shapes, config.name)
+    for variable in layout:
+        value = reader.tensor(variable.name)
+        for piece in variable.pieces:
+            piece.weight.assign(piece.from_magenta(value))
+    provenance = {
+        "format": reader.format,
+        "quantization": reader.quantization,
+        "global_step": reader.global_step,
+        "config": config.name,
+        "sizes_differing_from_config": differences,
+        "variables": len(layout),
+        "parameters": int(sum(np.prod(v.shape) for v in layout)),
+        "imported_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
+    return ImportedModel(model, resolved, differences, provenance)
+
+
+def import_magenta(checkpoint: str | Path, config: Config, out_dir: str | Path) -> ImportedModel:
+    """Import ``checkpoint`` and write the model directory ``out_dir`` (which must be new or empty)."""
+    from musicvae_tf.io_utils import write_json
+    from musicvae_tf.training.run_files import export_model, write_run_config
+
+    out_dir = Path(out_dir)
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise MusicVAEError(f"{out_dir} already exists and is not an empty folder")
+    with open_checkpoint(checkpoint) as reader:
+        imported = import_checkpoint(reader, config)
+    provenance = {"source": str(Path(checkpoint).resolve()), **imported.provenance}
+    imported = dataclasses.replace(imported, provenance=provenance)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_run_config(imported.config, out_dir)
+    write_json(out_dir / PROVENANCE_FILE, imported.provenance)
+    export_model(imported.model, out_dir)
+    return imported
+
+
+def _check_js_config(js_config: dict | None, config: Config) -> None:
+    """A magenta-js ``config.json`` must describe the same melodies as ``config``."""
+    if js_config is None:
+        return
+    converter = js_config.get("dataConverter") or {}
+    kind, args = converter.get("type"), converter.get("args") or {}
+    if kind != "MelodyConverter":
+        raise MusicVAEError(f"magenta-js checkpoint uses a {kind} data converter; only "
+                            f"MelodyConverter models are supported yet")
+    data = config.data
+    wanted = {"numSteps": data.num_steps, "minPitch": data.min_pitch, "maxPitch": data.max_pitch,
+              "numSegments": data.num_bars if config.model.decoder == "hierarchical" else 0}
+    for key, value in wanted.items():
+        found = args.get(key, 0 if key == "numSegments" else None)
+        if found is not None and int(found) != value:
+            raise MusicVAEError(f"magenta-js config.json has {key} {found} but config {config.name} "
+                                f"needs {value}")
+
+
+def _show(value) -> str:
+    return str(list(value)) if isinstance(value, (list, tuple)) else str(value)

@@ -1,0 +1,207 @@
+"""Where every variable of a Magenta MusicVAE checkpoint lives in our Keras model.
+
+The facts (SPEC_MODELS.md §A5): an LSTMBlockCell stores one ``kernel [n + u, 4u]`` whose rows are
+``[x, h_prev]`` and one ``bias [4u]``, with gate blocks i, j (candidate), f, o and a forget bias of
+1.0 added at run time. Our :class:`~musicvae_tf.lstm_stack.LSTMStack` keeps ``kernel [n, 4u]`` and
+``recurrent_kernel [u, 4u]`` in Keras's gate order i, f, c, o with the forget bias folded into
+``bias``. Initial-state Dense outputs are split ``[c_0, h_0, c_1, h_1, ...]`` in Magenta and
+``[h_0, c_0, ...]`` here. Magenta concatenates z (or the conductor's bar embedding) to every decoder
+input after the token, so the first decoder kernel's rows are ``[token, z, h_prev]``; our first layer
+kernel holds ``[token, z]`` and projects z once per sequence, which is the same product.
+
+:func:`magenta_layout` lists, for a built model, each Magenta variable with its shape and the
+:class:`Piece` of it that each Keras weight holds. Importing reads pieces out of Magenta arrays;
+exporting writes them back, so one table serves both directions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from musicvae_tf.errors import MusicVAEError
+
+# Keras gate block k (i, f, c, o) is Magenta's block _GATE_BLOCKS[k] (i, j, f, o).
+_GATE_BLOCKS = (0, 2, 1, 3)
+FORGET_BIAS = 1.0
+
+
+@dataclasses.dataclass(frozen=True)
+class Piece:
+    """The part of a Magenta variable one Keras weight holds: ``magenta[rows][..., columns] + offset``."""
+
+    weight: Any  # a keras.Variable
+    columns: np.ndarray
+    rows: slice = dataclasses.field(default_factory=lambda: slice(None))
+    offset: np.ndarray | None = None
+
+    def from_magenta(self, value: np.ndarray) -> np.ndarray:
+        """This piece of a Magenta array, in the Keras weight's layout (float32)."""
+        piece = np.asarray(value, np.float32)[self.rows][..., self.columns]
+        return piece if self.offset is None else piece + self.offset
+
+    def into_magenta(self, out: np.ndarray, value: np.ndarray) -> None:
+        """Write the Keras weight's ``value`` into its place in the Magenta array ``out``."""
+        value = np.asarray(value, np.float32)
+        out[self.rows][..., self.columns] = value if self.offset is None else value - self.offset
+
+    def shape_in(self, magenta_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """The shape this piece takes out of a Magenta variable of ``magenta_shape``."""
+        if len(magenta_shape) == 1:
+            return (len(self.columns),)
+        return (len(range(*self.rows.indices(magenta_shape[0]))), len(self.columns))
+
+
+@dataclasses.dataclass(frozen=True)
+class MagentaVariable:
+    """One Magenta checkpoint variable: its name, shape and the Keras weights that hold it."""
+
+    name: str
+    shape: tuple[int, ...]
+    pieces: tuple[Piece, ...]
+
+
+def magenta_layout(model) -> list[MagentaVariable]:
+    """Every Magenta variable of a built :class:`~musicvae_tf.model.MusicVAE`, encoder first."""
+    encoder, decoder = model.encoder, model.decoder
+    layout = _lstm_stack(encoder.lstm, lambda index, direction: (
+        f"encoder/cell_{index}/bidirectional_rnn/{direction}/multi_rnn_cell/cell_0/lstm_cell"))
+    layout += _dense("encoder/mu", encoder.mu_layer)
+    layout += _dense("encoder/sigma", encoder.sigma_layer)
+    prefix = "decoder"
+    if model.decoder_kind == "hierarchical":
+        conductor = "decoder/hierarchical_level_0"
+        layout += _dense(f"{conductor}/initial_state", decoder.conductor_initial_state_layer,
+                         _state_columns(decoder.conductor_units))
+        layout += _lstm_stack(decoder.conductor, lambda index, _: f"{conductor}/cell_{index}/lstm_cell")
+        prefix = "core_decoder/decoder"
+    layout += _dense(f"{prefix}/z_to_initial_state", decoder.initial_state_layer,
+                     _state_columns(decoder.units))
+    layout += _lstm_stack(decoder.lstm, lambda index, _: f"{prefix}/multi_rnn_cell/cell_{index}/lstm_cell")
+    layout += _dense(f"{prefix}/output_projection", decoder.output_layer)
+    return layout
+
+
+def checkpoint_sizes(shapes: Mapping[str, tuple[int, ...]], decoder: str,
+                     config_name: str) -> dict[str, Any]:
+    """Model sizes read off Magenta variable shapes, as ``ModelConfig`` fields plus ``num_classes``.
+
+    ``decoder`` ("flat" or "hierarchical", from config ``config_name``) says which names to look
+    for; a checkpoint of another family fails naming the first variable it lacks.
+    """
+    _refuse_other_families(shapes)
+    shapes = _Shapes(shapes, config_name)
+    sizes: dict[str, Any] = {"encoder_units": shapes.layer_units(lambda i: (
+        f"encoder/cell_{i}/bidirectional_rnn/fw/multi_rnn_cell/cell_0/lstm_cell/bias"))}
+    sizes["latent_dim"] = shapes.vector_size("encoder/mu/bias")
+    prefix = "decoder"
+    if decoder == "hierarchical":
+        sizes["conductor_units"] = shapes.layer_units(
+            lambda i: f"decoder/hierarchical_level_0/cell_{i}/lstm_cell/bias")
+        prefix = "core_decoder/decoder"
+    else:
+        sizes["conductor_units"] = ()
+    sizes["decoder_units"] = shapes.layer_units(lambda i: f"{prefix}/multi_rnn_cell/cell_{i}/lstm_cell/bias")
+    sizes["num_classes"] = shapes.vector_size(f"{prefix}/output_projection/bias")
+    return sizes
+
+
+def check_checkpoint(layout: list[MagentaVariable], shapes: Mapping[str, tuple[int, ...]],
+                     config_name: str) -> None:
+    """Fail on the first variable the model needs that is missing or mis-shaped, then on extras."""
+    for variable in layout:
+        if variable.name not in shapes:
+            raise MusicVAEError(f"checkpoint has no variable {variable.name}, which config "
+                                f"{config_name} needs")
+        if tuple(shapes[variable.name]) != variable.shape:
+            raise MusicVAEError(f"checkpoint variable {variable.name} has shape "
+                                f"{list(shapes[variable.name])} but config {config_name} needs "
+                                f"{list(variable.shape)}")
+    extra = sorted(set(shapes) - {variable.name for variable in layout})
+    if extra:
+        raise MusicVAEError(f"checkpoint variable {extra[0]} has no place in config {config_name}'s "
+                            f"model ({len(extra)} such variable(s)): it is another kind of model")
+
+
+def _lstm_stack(stack, name: Callable[[int, str], str]) -> list[MagentaVariable]:
+    layout = []
+    for index, layer in enumerate(stack.cell_weights):
+        for direction, (kernel, recurrent_kernel, bias) in zip(stack.directions, layer):
+            inputs, units = int(kernel.shape[0]), int(recurrent_kernel.shape[0])
+            columns = _gate_columns(units)
+            offset = np.zeros(4 * units, np.float32)
+            offset[units:2 * units] = FORGET_BIAS  # Keras's forget block
+            prefix = name(index, direction)
+            layout.append(MagentaVariable(f"{prefix}/kernel", (inputs + units, 4 * units), (
+                Piece(kernel, columns, slice(0, inputs)),
+                Piece(recurrent_kernel, columns, slice(inputs, inputs + units)))))
+            layout.append(MagentaVariable(f"{prefix}/bias", (4 * units,),
+                                          (Piece(bias, columns, offset=offset),)))
+    return layout
+
+
+def _dense(name: str, layer, columns: np.ndarray | None = None) -> list[MagentaVariable]:
+    inputs, outputs = (int(d) for d in layer.kernel.shape)
+    columns = np.arange(outputs) if columns is None else columns
+    return [MagentaVariable(f"{name}/kernel", (inputs, outputs), (Piece(layer.kernel, columns),)),
+            MagentaVariable(f"{name}/bias", (outputs,), (Piece(layer.bias, columns),))]
+
+
+def _gate_columns(units: int) -> np.ndarray:
+    """Magenta column of each Keras gate column."""
+    return np.concatenate([np.arange(block * units, (block + 1) * units) for block in _GATE_BLOCKS])
+
+
+def _state_columns(layer_units) -> np.ndarray:
+    """Magenta initial-state column (``[c_0, h_0, ...]``) of each of ours (``[h_0, c_0, ...]``)."""
+    columns, start = [], 0
+    for units in layer_units:
+        columns += [np.arange(start + units, start + 2 * units), np.arange(start, start + units)]
+        start += 2 * units
+    return np.concatenate(columns)
+
+
+class _Shapes:
+    """Size look-ups in a checkpoint's shape map whose errors name the config that needs them."""
+
+    def __init__(self, shapes: Mapping[str, tuple[int, ...]], config_name: str):
+        self.shapes, self.config_name = shapes, config_name
+
+    def layer_units(self, bias_name: Callable[[int], str]) -> tuple[int, ...]:
+        """Units of layers 0, 1, ... for as long as their bias exists (at least one)."""
+        units = []
+        while bias_name(len(units)) in self.shapes or not units:
+            size = self.vector_size(bias_name(len(units)))
+            if size % 4:
+                raise MusicVAEError(f"checkpoint variable {bias_name(len(units))} has {size} "
+                                    f"entries, not 4 gates of equal size")
+            units.append(size // 4)
+        return tuple(units)
+
+    def vector_size(self, name: str) -> int:
+        """Length of the vector variable ``name``."""
+        if name not in self.shapes:
+            raise MusicVAEError(f"checkpoint has no variable {name}, which config "
+                                f"{self.config_name} needs")
+        shape = tuple(self.shapes[name])
+        if len(shape) != 1:
+            raise MusicVAEError(f"checkpoint variable {name} has shape {list(shape)} but config "
+                                f"{self.config_name} needs a vector")
+        return int(shape[0])
+
+
+def _refuse_other_families(shapes: Mapping[str, tuple[int, ...]]) -> None:
+    """One clear line for Magenta model families this package does not build."""
+    families = (
+        ("encoder/hierarchical_level_", "a hierarchical encoder (hier-* configs)"),
+        ("core_decoder/core_decoder_", "one bar decoder per instrument (trio and multi-track "
+                                       "models)"),
+        ("decoder/hierarchical_level_1/", "a decoder hierarchy of more than one level"),
+    )
+    for prefix, what in families:
+        name = next((n for n in shapes if n.startswith(prefix)), None)
+        if name is not None:
+            raise MusicVAEError(f"checkpoint variable {name} belongs to {what}, which this package "
+                                f"does not build yet")
