@@ -26,6 +26,7 @@ COMMANDS = {
     "evaluate-inpainting": "musicvae_tf.cli.evaluate_inpainting",
     "inpaint": "musicvae_tf.cli.inpaint",
     "import-magenta": "musicvae_tf.cli.import_magenta",
+    "export-magenta": "musicvae_tf.cli.export_magenta",
 }
 
 
