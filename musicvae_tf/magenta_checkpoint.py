@@ -42,6 +42,7 @@ class Tf1Checkpoint:
     def __init__(self, prefix: str | Path):
         import tensorflow as tf
 
+        self._prefix = prefix
         try:
             self._reader = tf.train.load_checkpoint(str(prefix))
         except (tf.errors.OpError, ValueError) as exc:
@@ -49,14 +50,19 @@ class Tf1Checkpoint:
         everything = self._reader.get_variable_to_shape_map()
         self.shapes = {name: tuple(int(d) for d in shape) for name, shape in sorted(everything.items())
                        if not is_training_state(name)}
-        self.global_step = (int(self._reader.get_tensor("global_step"))
-                            if "global_step" in everything else None)
+        self.global_step = int(self.tensor("global_step")) if "global_step" in everything else None
         self.js_config = None
         self.quantization: list[str] = []
 
     def tensor(self, name: str) -> np.ndarray:
         """The stored value of variable ``name``."""
-        return np.asarray(self._reader.get_tensor(name))
+        import tensorflow as tf
+
+        try:
+            return np.asarray(self._reader.get_tensor(name))
+        except (tf.errors.OpError, IndexError, ValueError) as exc:  # IndexError: a truncated .data file
+            raise MusicVAEError(f"cannot read {name} from checkpoint {self._prefix}: "
+                                f"{_first_line(exc)}") from None
 
 
 class MagentaJsCheckpoint:

@@ -204,3 +204,12 @@ def test_existing_output_folder_is_not_overwritten(tmp_path, capsys):
     line = one_line_error(import_argv("cat-mel_2bar_small", FIXTURES / "mel_2bar_tiny" / TF1,
                                       tmp_path / "out"), capsys)
     assert "already exists" in line and (tmp_path / "out" / "keep.txt").read_text() == "mine"
+
+
+def test_truncated_tf1_data_file_is_reported(tmp_path, capsys):
+    folder = tmp_path / "ckpt"
+    shutil.copytree(FIXTURES / "mel_2bar_tiny" / TF1, folder)
+    data = folder / "model.ckpt-2.data-00000-of-00001"
+    data.write_bytes(data.read_bytes()[:1000])
+    line = one_line_error(import_argv("cat-mel_2bar_small", folder, tmp_path / "out"), capsys)
+    assert "cannot read" in line and "model.ckpt-2" in line
