@@ -5,7 +5,8 @@ Steps: split the piece at tempo and time-signature changes; keep only segments w
 ``steps_per_quarter``; then, per instrument, walk the notes in (start, highest pitch first) order:
 a note starting on the same step as the previous note-on is dropped (the highest note wins), a note
 starting while another sounds cuts it, and a silence of ``gap_bars`` bars ends the melody. Melodies
-start on a bar boundary and are padded to whole bars.
+start on a bar boundary, are padded to whole bars (a last note ending exactly on a bar line adds no
+bar) and are cut after ``max_bars`` bars, all as Magenta's melody extraction does.
 
 Counted skips (a ``Counter``): ``"drums"``, ``"program filtered"``, ``"out of range notes"``,
 ``"polyphony reduced"`` and ``"zero velocity"`` count notes; ``"meter N/D"`` counts segments that
@@ -82,6 +83,8 @@ def extract_melody_spans(note_sequence, data_config: DataConfig):
     keep &= ~outside
 
     melodies: list[Melody] = []
+    max_steps = (None if data_config.max_bars is None
+                 else data_config.max_bars * data_config.steps_per_bar)
     total_time = max(float(note_sequence.total_time), float(end.max()))
     for index, segment in enumerate(_time_segments(note_sequence, total_time)):
         in_segment = keep & (start >= segment.start) & (start < segment.end)
@@ -103,7 +106,8 @@ def extract_melody_spans(note_sequence, data_config: DataConfig):
             mask = seg_instrument == track
             found, dropped = _track_melodies(q_start[mask], q_end[mask], tokens[mask],
                                              data_config.steps_per_bar,
-                                             data_config.gap_bars * data_config.steps_per_bar)
+                                             data_config.gap_bars * data_config.steps_per_bar,
+                                             max_steps)
             skips["polyphony reduced"] += dropped
             melodies.extend(Melody(t, index, bar) for t, bar in found)
     return melodies, skips
@@ -134,8 +138,12 @@ def _time_segments(note_sequence, total_time: float) -> list[_Segment]:
 
 
 def _track_melodies(starts: np.ndarray, ends: np.ndarray, tokens: np.ndarray, steps_per_bar: int,
-                    gap_steps: int):
-    """Monophonic melodies of one instrument's quantised notes: ``([(tokens, start_bar)], dropped)``."""
+                    gap_steps: int, max_steps: int | None = None):
+    """Monophonic melodies of one instrument's quantised notes: ``([(tokens, start_bar)], dropped)``.
+
+    A melody longer than ``max_steps`` (a whole number of bars) is cut there, and the next melody
+    is searched after its full length, as Magenta's ``max_bars`` does.
+    """
     order = np.lexsort((-tokens, starts))
     starts, ends, tokens = starts[order].tolist(), ends[order].tolist(), tokens[order].tolist()
     melodies = []
@@ -154,14 +162,20 @@ def _track_melodies(starts: np.ndarray, ends: np.ndarray, tokens: np.ndarray, st
                     continue
                 if on - (len(events) - 1) >= gap_steps:
                     break
-            if len(events) < off + 1:
-                events.extend([NO_EVENT] * (off + 1 - len(events)))
+            # The events end at this note's end: a note-on cuts a longer sounding note short.
+            del events[off + 1:]
+            events.extend([NO_EVENT] * (off + 1 - len(events)))
             events[on] = token
             events[on + 1:off] = [NO_EVENT] * (off - on - 1)
             events[off] = NOTE_OFF
             last_on = on
             index += 1
+        if (len(events) - 1) % steps_per_bar == 0:
+            # The last note ends on a bar line: no extra bar holding a lone NOTE_OFF (Magenta).
+            events.pop()
         padded = -(-len(events) // steps_per_bar) * steps_per_bar
         events.extend([NO_EVENT] * (padded - len(events)))
+        if max_steps is not None:
+            del events[max_steps:]
         melodies.append((np.asarray(events, np.int16), origin // steps_per_bar))
     return melodies, dropped

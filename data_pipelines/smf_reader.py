@@ -2,7 +2,8 @@
 
 pretty_midi (via mido) spends ~15 ms per small file building message objects; this reader walks
 the bytes once and only keeps what melody extraction needs: notes (with track, channel, program),
-tempo and time-signature changes. Note-offs end the earliest open note of the same pitch on the
+tempo and time-signature changes. Like pretty_midi (and so Magenta), tempo and time-signature
+events count only on the first track. Note-offs end the earliest open note of the same pitch on the
 same track and channel; a note-on with velocity 0 is a note-off; the drum channel is 10. Files it
 cannot parse raise ``ValueError`` (callers fall back to pretty_midi).
 """
@@ -73,9 +74,9 @@ def _read_track(data, pos, end, track, notes, tempos, meters) -> None:
         if byte == 0xFF:
             kind = data[pos]
             size, pos = _varlen(data, pos + 1)
-            if kind == 0x51 and size == 3:
+            if track == 0 and kind == 0x51 and size == 3:
                 tempos.append((tick, int.from_bytes(data[pos:pos + 3], "big")))
-            elif kind == 0x58 and size >= 2:
+            elif track == 0 and kind == 0x58 and size >= 2:
                 meters.append((tick, data[pos], 2 ** data[pos + 1]))
             elif kind == 0x2F:
                 break

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import hashlib
 import os
 
 import numpy as np
 
 from data_pipelines.extraction import Melody, extract_melody_spans
-from data_pipelines.tokens import FIRST_PITCH_TOKEN
+from data_pipelines.tokens import FIRST_PITCH_TOKEN, NO_EVENT, NOTE_OFF
 from musicvae_tf.config import DataConfig
 from musicvae_tf.errors import MusicVAEError
 
@@ -32,9 +31,10 @@ class Window:
 def melody_windows(melodies: list[Melody], data_config: DataConfig, source: str = ""):
     """Every distinct window (in melody order) and a Counter of skipped windows.
 
-    Skips: ``"too short"`` counts melodies shorter than ``num_bars``; ``"duplicates"`` and
-    ``"empty windows"`` count windows. Deliberate difference from Magenta: a window without any
-    note-on (the trailing bar of a melody when ``num_bars`` is 1) is dropped, not kept.
+    As in Magenta, NOTE_OFF tokens before a window's first note-on become NO_EVENT (the note they
+    end lies outside the window). Skips: ``"too short"`` counts melodies shorter than
+    ``num_bars``; ``"duplicates"`` and ``"empty windows"`` count windows. Deliberate difference
+    from Magenta: a window without any note-on is dropped unless ``drop_empty_windows`` is off.
     """
     skips: collections.Counter = collections.Counter()
     steps_per_bar, num_steps = data_config.steps_per_bar, data_config.num_steps
@@ -46,8 +46,9 @@ def melody_windows(melodies: list[Melody], data_config: DataConfig, source: str 
             skips["too short"] += 1
             continue
         for bar in range(bars - data_config.num_bars + 1):
-            tokens = melody.tokens[bar * steps_per_bar: bar * steps_per_bar + num_steps]
-            if not (tokens >= FIRST_PITCH_TOKEN).any():
+            tokens = clear_leading_note_offs(
+                melody.tokens[bar * steps_per_bar: bar * steps_per_bar + num_steps])
+            if data_config.drop_empty_windows and not (tokens >= FIRST_PITCH_TOKEN).any():
                 skips["empty windows"] += 1
                 continue
             key = tokens.tobytes()
@@ -59,20 +60,19 @@ def melody_windows(melodies: list[Melody], data_config: DataConfig, source: str 
     return windows, skips
 
 
-def sample_windows(windows: list[Window], limit: int, piece_id: str) -> list[Window]:
-    """At most ``limit`` windows, a random subset seeded by the piece id, kept in piece order."""
-    if limit <= 0 or len(windows) <= limit:
-        return windows
-    seed = int.from_bytes(hashlib.sha1(piece_id.encode()).digest()[:8], "little")
-    chosen = np.sort(np.random.default_rng(seed).choice(len(windows), size=limit, replace=False))
-    return [windows[i] for i in chosen]
+def clear_leading_note_offs(tokens: np.ndarray) -> np.ndarray:
+    """A copy of ``tokens`` whose NOTE_OFFs before the first note-on are NO_EVENT."""
+    tokens = tokens.copy()
+    onsets = np.flatnonzero(tokens >= FIRST_PITCH_TOKEN)
+    head = tokens[:onsets[0] if len(onsets) else len(tokens)]
+    head[head == NOTE_OFF] = NO_EVENT
+    return tokens
 
 
-def windows_from_file(source, data_config: DataConfig, limit: int | None = None) -> list[Window]:
+def windows_from_file(source, data_config: DataConfig) -> list[Window]:
     """All distinct windows of a MIDI path, PrettyMIDI object or NoteSequence.
 
-    ``limit`` keeps a seeded random subset of that size. Raises MusicVAEError naming why a piece
-    gives no window (unreadable file, wrong meter, no melody, too short).
+    Raises MusicVAEError naming why a piece gives no window (unreadable file, wrong meter, no melody, too short).
     """
     from data_pipelines.midi_source import pretty_midi_to_note_sequence, read_midi_file
 
@@ -92,8 +92,6 @@ def windows_from_file(source, data_config: DataConfig, limit: int | None = None)
     if not windows:
         raise MusicVAEError(f"{name}: no {data_config.num_bars}-bar melody window: "
                             f"{describe_no_windows(melodies, skips + window_skips, data_config)}")
-    if limit is not None:
-        windows = sample_windows(windows, limit, name)
     return windows
 
 

@@ -31,7 +31,14 @@ class DataConfig:
     # Inclusive [low, high] General MIDI program range; None keeps every non-drum program.
     programs: tuple[int, int] | None = (0, 31)
     gap_bars: int = 1
+    # Melodies are cut after this many bars before windows are sliced (Magenta's max_bars); None
+    # keeps whole melodies.
+    max_bars: int | None = 100
+    # Training reads at most this many windows per piece per epoch, a fresh random draw each epoch
+    # (prepare keeps every window); 0 reads them all. Eval and test always read every window.
     max_windows_per_piece: int = 5
+    # Drop windows without any note-on (Magenta keeps them): they teach nothing but silence.
+    drop_empty_windows: bool = True
     # Inclusive transposition range applied as training augmentation; (0, 0) disables it.
     transpose_range: tuple[int, int] = (-5, 5)
     eval_fraction: float = 0.1
@@ -73,10 +80,18 @@ class TrainingConfig:
     free_bits: float = 0.0
     clip_norm: float = 1.0
     skip_norm: float = 1e4
+    # Steps over which the posterior noise ramps from 0 to its full scale (0: full from the start).
+    latent_noise_warmup_steps: int = 0
+    # Share of teacher-forcing input tokens replaced by "no input" during training (word
+    # dropout); 0 is Magenta's behaviour.
+    token_dropout: float = 0.0
     sampling_schedule: str = "none"  # "none" or "inverse_sigmoid"
     sampling_rate: float = 1000.0
     checkpoint_every: int = 1000
     summary_every: int = 100
+    # From this step on, a summary whose held-out diagnostics show posterior collapse (no active
+    # unit, or a z-shuffle gap under 1 point) prints a warning.
+    collapse_warmup_steps: int = 2000
     keep_checkpoints: int = 3
     seed: int = 0
 
@@ -205,6 +220,9 @@ def _validate(config: Config) -> None:
         (data.steps_per_bar >= 1, "data.steps_per_bar must be >= 1"),
         (0 <= data.min_pitch <= data.max_pitch <= 127, "data pitch range must lie in 0..127"),
         (data.programs is None or len(data.programs) == 2, "data.programs must be [low, high] or null"),
+        (data.max_bars is None or data.max_bars >= data.num_bars,
+         "data.max_bars must be null or at least data.num_bars"),
+        (data.max_windows_per_piece >= 0, "data.max_windows_per_piece must be >= 0"),
         (len(data.transpose_range) == 2 and data.transpose_range[0] <= data.transpose_range[1],
          "data.transpose_range must be [low, high]"),
         (0 <= data.eval_fraction and 0 <= data.test_fraction
@@ -216,6 +234,10 @@ def _validate(config: Config) -> None:
          "a hierarchical decoder needs model.conductor_units"),
         (model.latent_dim >= 1, "model.latent_dim must be >= 1"),
         (training.batch_size >= 1, "training.batch_size must be >= 1"),
+        (0.0 <= training.token_dropout < 1.0, "training.token_dropout must be in [0, 1)"),
+        (training.latent_noise_warmup_steps >= 0, "training.latent_noise_warmup_steps must be >= 0"),
+        (training.token_dropout == 0 or training.sampling_schedule == "none",
+         "training.token_dropout needs training.sampling_schedule none"),
         (training.sampling_schedule in ("none", "inverse_sigmoid"),
          "training.sampling_schedule must be none or inverse_sigmoid"),
         (math.isfinite(training.learning_rate) and training.learning_rate > 0,

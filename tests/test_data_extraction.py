@@ -86,8 +86,8 @@ def test_meter_change_splits_and_wrong_meters_are_counted_by_meter():
     notes = scale_notes(bars=2) + [(72, 8 + b * 3 + i, 9 + b * 3 + i) for b in range(2) for i in range(3)]
     midi = make_midi(notes, meter_changes=[(8, 3, 4)])
     spans, skips = extract_melody_spans(pretty_midi_to_note_sequence(midi), CONFIG)
-    # the 4/4 part only: 2 bars, plus the padded bar holding the final note-off
-    assert len(spans) == 1 and len(spans[0].tokens) == 48 and spans[0].tokens[32] == NOTE_OFF
+    # the 4/4 part only: 2 bars; the last note ends on the bar line, so no bar for its note-off
+    assert len(spans) == 1 and len(spans[0].tokens) == 32 and NOTE_OFF not in spans[0].tokens
     assert skips["meter 3/4"] == 1
 
 
@@ -98,10 +98,10 @@ def test_three_four_needs_twelve_steps_per_bar():
         windows_from_file(waltz, CONFIG)
     config12 = DataConfig(num_bars=2, steps_per_bar=12)
     windows = windows_from_file(waltz, config12)
-    # 4 bars + the padded bar with the last note-off -> windows at bars 0..3
-    assert len(windows) == 4 and all(w.tokens.shape == (24,) for w in windows)
+    # 4 bars (the last note ends on the bar line: no extra bar) -> windows at bars 0..2
+    assert len(windows) == 3 and all(w.tokens.shape == (24,) for w in windows)
     six_eight = make_midi(notes, meter=(6, 8))
-    assert len(windows_from_file(six_eight, config12)) == 4
+    assert len(windows_from_file(six_eight, config12)) == 3
 
 
 def test_windows_hop_one_bar_and_are_deduplicated():
@@ -109,9 +109,9 @@ def test_windows_hop_one_bar_and_are_deduplicated():
     notes = [(p, s + 4 * bar, e + 4 * bar) for bar in range(4) for p, s, e in repeated]
     spans, _ = extract_melody_spans(pretty_midi_to_note_sequence(make_midi(notes)), CONFIG)
     windows, skips = melody_windows(spans, CONFIG)
-    # bars 0-1, 1-2, 2-3 are identical; the trailing pad bar (note-off only) makes 3-4 distinct
-    assert len(windows) == 2 and skips["duplicates"] == 2
-    assert [w.bar_offset for w in windows] == [0, 3]
+    # bars 0-1, 1-2, 2-3 are identical (no trailing bar: the last note ends on the bar line)
+    assert len(windows) == 1 and skips["duplicates"] == 2
+    assert [w.bar_offset for w in windows] == [0]
 
 
 def test_reasons_for_no_windows():
