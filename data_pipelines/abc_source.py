@@ -4,9 +4,9 @@ tuplets and inline key changes that note-seq's ABC parser rejects).
 A tunebook file holds many tunes, each starting at an ``X:`` line; tune ``n`` (1-based, in file
 order) is the piece ``path#n``. Music21 streams are converted to notes directly (no MIDI detour):
 ties are merged, grace notes and chord symbols dropped, and an anacrusis is shifted so that bar
-lines fall on the bar grid. Deliberate simplifications: repeats are not expanded (windows are
-de-duplicated anyway) and ABC tempo marks are ignored (positions are kept in quarter notes at
-120 qpm, which is all quantisation needs).
+lines fall on the bar grid. Repeats and variant endings are played out (an AABB tune of 8-bar
+parts is 32 bars, as it sounds), which is what gives folk tunes their 16-bar windows. ABC tempo
+marks are ignored (positions are kept in quarter notes at 120 qpm, all quantisation needs).
 """
 
 from __future__ import annotations
@@ -57,6 +57,14 @@ def abc_tune_to_note_sequence(text: str, name: str = "<abc>"):
         raise MusicVAEError(f"{name}: music21 cannot parse this tune ({type(exc).__name__})") from None
 
 
+def _expanded(score):
+    """The score with its repeats and variant endings played out (unchanged if music21 cannot)."""
+    try:
+        return score.expandRepeats()
+    except Exception:  # music21 raises several types on inconsistent repeat marks
+        return score
+
+
 @contextlib.contextmanager
 def _without_beaming():
     """Skip music21's beaming pass during import: it is notation only and ~70% of parse time."""
@@ -79,6 +87,7 @@ def _score_to_note_sequence(score, name: str):
     sequence.filename = name
     sequence.ticks_per_quarter = 220
     sequence.tempos.add(time=0.0, qpm=60.0 / SECONDS_PER_QUARTER)
+    score = _expanded(score)
     parts = list(score.parts) or [score]
     meters: dict[float, tuple[int, int]] = {}
     for part_index, part in enumerate(parts):

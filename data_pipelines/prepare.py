@@ -26,7 +26,7 @@ from data_pipelines.report import PrepareReport
 from data_pipelines.shards import remove_stale_shards, write_shards
 from data_pipelines.sources import PieceRef, list_pieces, load_ref
 from data_pipelines.splits import SPLITS, split_for
-from data_pipelines.windows import melody_windows, sample_windows
+from data_pipelines.windows import melody_windows
 from musicvae_tf.config import Config, DataConfig
 from musicvae_tf.errors import MusicVAEError
 from musicvae_tf.io_utils import write_json
@@ -46,7 +46,8 @@ class PieceWindows:
 
 
 def piece_windows(ref: PieceRef, data_config: DataConfig) -> PieceWindows:
-    """Load one piece and cut its windows (at most ``max_windows_per_piece``, seeded by its id)."""
+    """Load one piece and cut all its distinct windows (the per-piece cap applies when training
+    reads them, a fresh draw each epoch: see ``data_pipelines.reader``)."""
     empty = np.zeros((0, data_config.num_steps), np.int16)
     try:
         piece = load_ref(ref)
@@ -57,10 +58,8 @@ def piece_windows(ref: PieceRef, data_config: DataConfig) -> PieceWindows:
     melodies, skips = extract_melody_spans(piece.note_sequence, data_config)
     windows, window_skips = melody_windows(melodies, data_config, ref.piece_id)
     skips.update(window_skips)
-    kept = sample_windows(windows, data_config.max_windows_per_piece, ref.piece_id)
-    skips["windows over limit"] += len(windows) - len(kept)
-    tokens = np.stack([w.tokens for w in kept]).astype(np.int16) if kept else empty
-    offsets = np.asarray([w.bar_offset for w in kept], np.int64)
+    tokens = np.stack([w.tokens for w in windows]).astype(np.int16) if windows else empty
+    offsets = np.asarray([w.bar_offset for w in windows], np.int64)
     return PieceWindows(ref.piece_id, True, tokens, offsets,
                         collections.Counter({k: v for k, v in skips.items() if v}))
 

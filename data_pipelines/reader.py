@@ -1,10 +1,13 @@
 """tf.data input: sharded token windows -> (one-hot float32 [B, T, C], tokens int32 [B, T]).
 
-Training pipeline: interleaved shard read -> batched parse -> cache -> shuffle (seeded) -> repeat ->
-batch (drop remainder) -> transposition augmentation -> one-hot -> prefetch. Augmentation runs
-after the cache (unlike Magenta, whose cached transpositions are frozen after the first epoch),
-in-graph and stateless: the shift of each example comes from ``(seed, batch index)``, so the same
-seed gives the same stream. Evaluation is one pass in file order without augmentation.
+Training pipeline: interleaved shard read -> batched parse -> cache -> per-epoch draw -> batch (drop
+remainder) -> transposition augmentation -> one-hot -> prefetch. ``prepare`` keeps every window;
+each training epoch draws a fresh random subset of at most ``data.max_windows_per_piece`` windows
+per piece (Magenta draws its 5 once, when converting) and visits them in a random order. The draw,
+the order and the transpositions are stateless functions of ``(seed, epoch)`` and ``(seed, batch
+index)``, so the same seed gives the same stream under any ``input_context``. Augmentation runs
+after the cache (unlike Magenta, whose cached transpositions are frozen after the first epoch).
+Evaluation is one pass over every window in file order without augmentation.
 """
 
 from __future__ import annotations
@@ -18,8 +21,8 @@ from data_pipelines.shards import shard_paths
 from data_pipelines.tokens import FIRST_PITCH_TOKEN
 from musicvae_tf.config import DataConfig
 
-SHUFFLE_BUFFER = 20_000
 _PARSE_BATCH = 1024
+_ALL = 2**31 - 1  # a batch size that holds a whole split
 
 
 def make_dataset(data_dir: str | Path, split: str, data_config: DataConfig, batch_size: int, *,
@@ -35,10 +38,9 @@ def make_dataset(data_dir: str | Path, split: str, data_config: DataConfig, batc
     files = shard_paths(data_dir, split)
     if input_context is not None:
         batch_size = input_context.get_per_replica_batch_size(batch_size)
-    tokens = _read_tokens(files, data_config, training, input_context).cache()
     if training:
-        tokens = (tokens.shuffle(SHUFFLE_BUFFER, seed=seed, reshuffle_each_iteration=True)
-                  .repeat()
+        windows = _read_records(files, data_config, training=True).cache()
+        tokens = (epoch_draws(windows, data_config.max_windows_per_piece, seed, input_context)
                   .batch(batch_size, drop_remainder=True, num_parallel_calls=tf.data.AUTOTUNE,
                          deterministic=True))
         low, high = data_config.transpose_range
@@ -49,7 +51,7 @@ def make_dataset(data_dir: str | Path, split: str, data_config: DataConfig, batc
                     batch, _random_shift_fraction(batch, seed, index), low, high, num_classes),
                 num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     else:
-        tokens = tokens.batch(batch_size)
+        tokens = _read_eval_tokens(files, data_config, input_context).cache().batch(batch_size)
     num_classes = data_config.num_classes
     dataset = tokens.map(lambda t: (tf.one_hot(t, num_classes, dtype=tf.float32), t),
                          num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
@@ -102,24 +104,71 @@ def _features(data_config: DataConfig) -> dict:
     }
 
 
-def _read_tokens(files: list[str], data_config: DataConfig, training: bool,
-                 input_context: tf.distribute.InputContext | None) -> tf.data.Dataset:
-    """Unbatched int32 token windows, sharded for ``input_context``."""
+def epoch_draws(windows: tf.data.Dataset, max_per_piece: int, seed: int,
+                input_context: tf.distribute.InputContext | None = None) -> tf.data.Dataset:
+    """An endless stream of token windows from ``(tokens, piece_key)`` records, epoch by epoch.
+
+    Each epoch keeps at most ``max_per_piece`` windows of every piece (all when 0), a uniformly
+    random subset drawn from ``(seed, epoch)``, in a random order; with an ``input_context`` every
+    input pipeline takes its share of each epoch's draw.
+    """
     pipelines = input_context.num_input_pipelines if input_context else 1
     pipeline_id = input_context.input_pipeline_id if input_context else 0
-    shard_files = pipelines > 1 and len(files) >= pipelines
+    everything = windows.batch(_ALL)
+
+    def one_epoch(epoch, batch):
+        tokens, pieces = batch
+        keys = tf.random.stateless_uniform(tf.shape(pieces), tf.stack([tf.cast(seed, tf.int64),
+                                                                       epoch]))
+        chosen = draw_per_piece(pieces, keys, max_per_piece)
+        chosen = tf.gather(chosen, tf.argsort(tf.gather(keys, chosen), stable=True))
+        return tf.data.Dataset.from_tensor_slices(
+            tf.gather(tokens, chosen[pipeline_id::pipelines]))
+
+    return everything.repeat().enumerate().flat_map(one_epoch)
+
+
+def draw_per_piece(pieces: tf.Tensor, keys: tf.Tensor, max_per_piece: int) -> tf.Tensor:
+    """Indices of the windows whose ``keys`` are among the ``max_per_piece`` smallest of their
+    piece (every index when ``max_per_piece`` is 0)."""
+    if max_per_piece <= 0:
+        return tf.range(tf.shape(pieces, out_type=tf.int64)[0])
+    by_key = tf.argsort(keys, stable=True)
+    order = tf.gather(by_key, tf.argsort(tf.gather(pieces, by_key), stable=True))
+    grouped = tf.gather(pieces, order)
+    starts = tf.concat([[True], grouped[1:] != grouped[:-1]], axis=0)
+    group = tf.cumsum(tf.cast(starts, tf.int64)) - 1
+    position = tf.range(tf.shape(grouped, out_type=tf.int64)[0])
+    rank = position - tf.gather(tf.math.segment_min(position, group), group)
+    return tf.cast(tf.boolean_mask(order, rank < max_per_piece), tf.int64)
+
+
+def _read_records(files: list[str], data_config: DataConfig, training: bool) -> tf.data.Dataset:
+    """Unbatched ``(tokens int32 [T], piece_key int64)``; the key is a hash of the piece id."""
     dataset = tf.data.Dataset.from_tensor_slices(files)
-    if shard_files:
-        dataset = dataset.shard(pipelines, pipeline_id)
     if training:
         records = dataset.interleave(tf.data.TFRecordDataset, cycle_length=min(4, len(files)),
                                      num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     else:
         records = dataset.flat_map(tf.data.TFRecordDataset)
-    if pipelines > 1 and not shard_files:
-        records = records.shard(pipelines, pipeline_id)
-    features = {"tokens": _features(data_config)["tokens"]}
+    features = _features(data_config)
+    features = {"tokens": features["tokens"], "piece_id": features["piece_id"]}
+
+    def parse(serialized):
+        parsed = tf.io.parse_example(serialized, features)
+        return (tf.cast(parsed["tokens"], tf.int32),
+                tf.strings.to_hash_bucket_fast(parsed["piece_id"], 2**62))
+
     return (records.batch(_PARSE_BATCH)
-            .map(lambda r: tf.cast(tf.io.parse_example(r, features)["tokens"], tf.int32),
-                 num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+            .map(parse, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
             .unbatch())
+
+
+def _read_eval_tokens(files: list[str], data_config: DataConfig,
+                      input_context: tf.distribute.InputContext | None) -> tf.data.Dataset:
+    """Every window's tokens in file order, sharded for ``input_context``."""
+    tokens = _read_records(files, data_config, training=False).map(lambda t, _: t)
+    pipelines = input_context.num_input_pipelines if input_context else 1
+    if pipelines > 1:
+        tokens = tokens.shard(pipelines, input_context.input_pipeline_id)
+    return tokens

@@ -20,7 +20,6 @@ SKIP_UNITS = {
     "too short": "melodies",
     "empty windows": "windows",
     "duplicates": "windows",
-    "windows over limit": "windows",
     "no windows": "pieces",
 }
 

@@ -1,5 +1,7 @@
 """tf.data input: shapes, dtypes, determinism, augmentation range and distribution sharding."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -127,3 +129,57 @@ def test_shard_records_match_tensorflow_encoding():
         handle.flush()
         records = list(tf.data.TFRecordDataset(handle.name).as_numpy_iterator())
     assert records == [payload, payload]
+
+
+def _epoch_records(max_per_piece, seed, input_context=None, epochs=3, pieces=6, per_piece=9):
+    """Epochs of ``epoch_draws`` over synthetic windows whose first token names their piece."""
+    from data_pipelines.reader import epoch_draws
+
+    tokens = np.stack([[p, w] for p in range(pieces) for w in range(per_piece)]).astype(np.int32)
+    keys = tokens[:, 0].astype(np.int64) * 7919  # any integer key per piece
+    windows = tf.data.Dataset.from_tensor_slices((tokens, keys))
+    stream = epoch_draws(windows, max_per_piece, seed, input_context)
+    size = pieces * (min(max_per_piece, per_piece) if max_per_piece else per_piece)
+    if input_context is not None:
+        size //= input_context.num_input_pipelines
+    flat = [tuple(t) for t in stream.take(epochs * size).as_numpy_iterator()]
+    return [flat[i * size:(i + 1) * size] for i in range(epochs)]
+
+
+def test_each_epoch_draws_at_most_the_cap_per_piece_afresh():
+    epochs = _epoch_records(max_per_piece=3, seed=5)
+    for epoch in epochs:
+        counts = np.bincount([piece for piece, _ in epoch], minlength=6)
+        assert (counts == 3).all() and len(set(epoch)) == len(epoch)
+    assert epochs[0] != epochs[1]  # a fresh draw (and order) each epoch
+    seen = set().union(*epochs)
+    assert len(seen) > 6 * 3  # over epochs more than one epoch's windows are visited
+    assert _epoch_records(max_per_piece=3, seed=5) == epochs  # deterministic per seed
+    assert _epoch_records(max_per_piece=3, seed=6) != epochs
+
+
+def test_without_a_cap_every_epoch_is_a_permutation_of_all_windows():
+    epochs = _epoch_records(max_per_piece=0, seed=1)
+    assert all(sorted(e) == sorted(epochs[0]) and len(e) == 54 for e in epochs)
+    assert epochs[0] != epochs[1]
+
+
+def test_input_pipelines_split_each_epoch_draw_between_them():
+    whole = _epoch_records(max_per_piece=4, seed=2, epochs=1)[0]
+    parts = [_epoch_records(max_per_piece=4, seed=2, epochs=1,
+                            input_context=tf.distribute.InputContext(2, i, 2))[0]
+             for i in range(2)]
+    assert not set(parts[0]) & set(parts[1])
+    assert sorted(parts[0] + parts[1]) == sorted(whole)
+
+
+def test_training_reads_every_prepared_window_across_epochs(data):
+    out, config, report = data
+    plain = [tuple(t) for b in make_dataset(out, "train", config, 1, training=False)
+             .as_numpy_iterator() for t in b[1]]
+    assert len(plain) == report["windows"]["train"]
+    untransposed = dataclasses.replace(config, transpose_range=(0, 0))
+    seen = {tuple(b[1][0]) for b in make_dataset(out, "train", untransposed, 1, training=True,
+                                                 seed=0).take(40 * len(plain))
+            .as_numpy_iterator()}
+    assert seen == set(plain)
