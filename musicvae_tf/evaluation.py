@@ -1,5 +1,6 @@
 """Held-out evaluation of a MusicVAE (SPEC §6): reconstruction accuracy teacher-forced and fully
-sampled, NLL, KL, ELBO and active latent units.
+sampled, NLL, KL, ELBO, and the collapse diagnostics of ``musicvae_tf.latent_diagnostics`` (active
+latent units, KL per dimension, z-shuffle gap; the shuffle pairs examples within each batch).
 
 Accuracies use z = posterior mean (mu). "Sampled" means the decoder feeds back its own outputs,
 at temperature 1.0 (as the MusicVAE paper reports) and greedily (argmax). The reconstruction NLL
@@ -15,9 +16,9 @@ from typing import Iterable
 import numpy as np
 import tensorflow as tf
 
+from musicvae_tf.latent_diagnostics import (ACTIVE_UNIT_THRESHOLD, shuffled_latents,
+                                            summarize_latents)
 from musicvae_tf.losses import kl_to_standard_normal
-
-ACTIVE_UNIT_THRESHOLD = 0.01
 
 
 class _Totals:
@@ -33,6 +34,9 @@ class _Totals:
         self.kl_nats = 0.0
         self.token_counts = np.zeros(num_classes)
         self.means: list[np.ndarray] = []
+        self.scales: list[np.ndarray] = []
+        self.own_hits: list[np.ndarray] = []
+        self.shuffled_hits: list[np.ndarray] = []
 
 
 def evaluate_model(model, batches: Iterable, *, num_bars: int, temperature: float = 1.0,
@@ -53,7 +57,7 @@ def evaluate_model(model, batches: Iterable, *, num_bars: int, temperature: floa
         if totals is None:
             num_classes = int(one_hot.shape[-1])
             totals = _Totals(num_bars, num_classes)
-        mu, sigma, tf_predictions, nll_mean, nll_sample, kl = teacher_forced(
+        mu, sigma, tf_predictions, shuffled_predictions, nll_mean, nll_sample, kl = teacher_forced(
             one_hot, tokens, tf.constant([seed, index], tf.int32))
         sampled = model.sample_tokens(mu, temperature=temperature, seed=(seed + 1, index))
         greedy = model.sample_tokens(mu, temperature=0.0, seed=(seed + 2, index))
@@ -68,6 +72,9 @@ def evaluate_model(model, batches: Iterable, *, num_bars: int, temperature: floa
         totals.kl_nats += float(tf.reduce_sum(kl))
         totals.token_counts += np.bincount(target.ravel(), minlength=num_classes)
         totals.means.append(mu.numpy())
+        totals.scales.append(sigma.numpy())
+        totals.own_hits.append(np.asarray(tf_predictions) == target)
+        totals.shuffled_hits.append(np.asarray(shuffled_predictions) == target)
         if progress is not None:
             progress(totals.sequences)
     if totals is None or totals.sequences == 0:
@@ -81,14 +88,16 @@ def _teacher_forced_pass(model, one_hot, tokens, seed):
     logits_mean = tf.cast(model.decode_logits(mu, one_hot, training=False), tf.float32)
     z_sample = mu + sigma * tf.random.stateless_normal(tf.shape(mu), seed)
     logits_sample = tf.cast(model.decode_logits(z_sample, one_hot, training=False), tf.float32)
+    logits_shuffled = model.decode_logits(shuffled_latents(mu), one_hot, training=False)
 
     def sequence_nll(logits):
         return tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(
             labels=tokens, logits=logits), axis=-1)
 
     predictions = tf.argmax(logits_mean, axis=-1, output_type=tf.int32)
-    return (mu, sigma, predictions, sequence_nll(logits_mean), sequence_nll(logits_sample),
-            kl_to_standard_normal(mu, sigma))
+    shuffled = tf.argmax(logits_shuffled, axis=-1, output_type=tf.int32)
+    return (mu, sigma, predictions, shuffled, sequence_nll(logits_mean),
+            sequence_nll(logits_sample), kl_to_standard_normal(mu, sigma))
 
 
 def _per_bar_correct(predicted: np.ndarray, target: np.ndarray, num_bars: int) -> np.ndarray:
@@ -103,7 +112,9 @@ def _summary(totals: _Totals, num_bars: int, temperature: float, seed: int) -> d
     per_bar = {name: [float(v) for v in hits / totals.steps_per_bar_total]
                for name, hits in totals.correct.items()}
     means = np.concatenate(totals.means)
-    variances = means.var(axis=0)
+    latents = summarize_latents(means, np.concatenate(totals.scales),
+                                np.concatenate(totals.own_hits),
+                                np.concatenate(totals.shuffled_hits))
     recon = totals.nll_sample / n
     kl_nats = totals.kl_nats / n
     result = {
@@ -124,9 +135,12 @@ def _summary(totals: _Totals, num_bars: int, temperature: float, seed: int) -> d
         "kl_bits": kl_nats / math.log(2.0),
         "elbo": -(recon + kl_nats),
         "units": "nats per sequence for reconstruction_nll, kl_nats and elbo",
-        "active_units": int((variances > ACTIVE_UNIT_THRESHOLD).sum()),
+        "active_units": latents["active_units"],
         "latent_dim": int(means.shape[1]),
         "active_unit_threshold": ACTIVE_UNIT_THRESHOLD,
+        "z_shuffle_gap": latents["z_shuffle_gap"],
+        "teacher_forced_accuracy_shuffled_z": latents["accuracy_shuffled_z"],
+        "kl_bits_per_dim": latents["kl_bits_per_dim"],
     }
     if num_bars > 1:
         result["per_bar_accuracy"] = per_bar

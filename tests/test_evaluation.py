@@ -99,4 +99,8 @@ def test_evaluate_command_on_a_hierarchical_run(tmp_path, capsys):
 def test_evaluate_command_errors_are_one_line(tmp_path, capsys):
     assert main(["evaluate", "--run-dir", str(tmp_path), "--data", str(tmp_path)]) == 1
     err = capsys.readouterr().err.strip()
-    assert err == f"musicvae-tf evaluate: error: {tmp_path} is not a training run dir (no config.yaml)"
+    assert err == f"musicvae-tf evaluate: error: {tmp_path} is not a model dir (no config.yaml)"
+    assert main(["evaluate", "--model", "no-such-model", "--data", str(tmp_path)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("musicvae-tf evaluate: error: model not found: no-such-model (not a "
+                          "path; shipped models:") and "\n" not in err

@@ -42,9 +42,13 @@ def run(args: argparse.Namespace) -> int:
     check_prepared_data(args.data, config.data, "train")
 
     from musicvae_tf.training.trainer import train
-    from musicvae_tf.training.vae_task import VAETask, vae_dataset_fn
+    from musicvae_tf.training.vae_task import VAETask, diagnostic_batch, vae_dataset_fn
 
-    result = train(lambda: VAETask(config), vae_dataset_fn(args.data, config), run_dir, config,
+    def held_out():
+        return diagnostic_batch(args.data, config)
+
+    result = train(lambda: VAETask(config, diagnostic_batch=held_out),
+                   vae_dataset_fn(args.data, config), run_dir, config,
                    steps=args.steps, strategy_name=args.strategy, precision=args.precision,
                    minutes=args.minutes, progress=not args.no_progress)
     metrics = result.last_metrics
@@ -53,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
               f"recon {metrics.get('reconstruction', float('nan')):.3f}  "
               f"KL {metrics.get('kl_bits', float('nan')):.2f} bits  "
               f"accuracy {metrics.get('accuracy', float('nan')):.3f}  "
+              f"active units {metrics.get('active_units', '-')}  "
+              f"z-shuffle gap {100 * metrics.get('z_shuffle_gap', float('nan')):.1f} points  "
               f"({metrics['steps_per_sec']:.2f} steps/s)")
     if result.model_path is not None:
         print(f"model: {result.model_path}  checkpoint: {result.checkpoint}")

@@ -9,7 +9,8 @@ from musicvae_tf.io_utils import atomic_path
 from musicvae_tf.training.metrics_log import read_metrics
 
 # Panels in this order when present; other scalars fill the remaining panels.
-PREFERRED = ("loss", "reconstruction", "kl_bits", "beta", "learning_rate", "accuracy")
+PREFERRED = ("loss", "reconstruction", "kl_bits", "accuracy", "active_units", "z_shuffle_gap",
+             "beta", "learning_rate")
 SKIPPED = ("step", "time", "steps_per_sec", "skipped")
 MAX_PANELS = 9
 
@@ -26,7 +27,8 @@ def plot_training_curves(metrics_path: str | Path, png_path: str | Path,
     import matplotlib.pyplot as plt
 
     keys = [k for k in PREFERRED if any(k in row for row in rows)]
-    others = sorted({k for row in rows for k in row} - set(keys) - set(SKIPPED))
+    numeric = {k for row in rows for k, v in row.items() if isinstance(v, (int, float))}
+    others = sorted(numeric - set(keys) - set(SKIPPED))
     keys = (keys + others)[:MAX_PANELS]
     columns = 3
     lines = max(1, math.ceil(len(keys) / columns))

@@ -28,15 +28,19 @@ class MetricsLog:
         self._file = self.path.open("a")
         self._writer = tf.summary.create_file_writer(str(tensorboard_dir))
 
-    def write(self, step: int, scalars: dict[str, float]) -> None:
-        """Record ``scalars`` for ``step``."""
+    def write(self, step: int, scalars: dict) -> None:
+        """Record ``scalars`` for ``step`` (a list value, e.g. KL per latent dimension, is kept as
+        a JSON list and becomes a TensorBoard histogram)."""
         row = {"step": int(step)}
-        row.update({k: _json_number(v) for k, v in scalars.items()})
+        row.update({k: _json_value(v) for k, v in scalars.items()})
         self._file.write(json.dumps(row) + "\n")
         self._file.flush()
         with self._writer.as_default(step=int(step)):
             for key, value in scalars.items():
-                tf.summary.scalar(key, value)
+                if isinstance(value, (list, tuple)):
+                    tf.summary.histogram(key, value)
+                else:
+                    tf.summary.scalar(key, value)
         self._writer.flush()
 
     def close(self) -> None:
@@ -45,7 +49,9 @@ class MetricsLog:
         self._writer.close()
 
 
-def _json_number(value: float):
+def _json_value(value):
+    if isinstance(value, (list, tuple)):
+        return [_json_value(v) for v in value]
     value = float(value)
     return value if math.isfinite(value) else str(value)
 

@@ -34,6 +34,14 @@ class TrainingTask:
         """Variables the optimiser updates (frozen parts of the model are left out)."""
         return self.model.trainable_variables
 
+    def summary_metrics(self) -> dict[str, Any]:
+        """Extra values logged with each training summary (e.g. held-out diagnostics)."""
+        return {}
+
+    def health_warning(self, metrics: dict[str, Any], step: int) -> str | None:
+        """A one-line warning when the logged ``metrics`` at ``step`` show a failing run."""
+        return None
+
     def extra_checkpoint_objects(self) -> dict[str, Any]:
         """Trackable objects besides the model to save in checkpoints (none by default)."""
         return {}

@@ -139,7 +139,7 @@ def _loop(setup, dataset_fn, store, metrics, run_dir, config, start, total, minu
           log) -> TrainingResult:
     training = config.training
     current, last_saved, last_logged = start, start if store.latest else None, start
-    stop_reason, last_metrics = "steps", {}
+    stop_reason, last_metrics, last_warning = "steps", {}, None
     deadline = None if minutes is None else time.monotonic() + 60.0 * minutes
     if current < total:
         iterator = _make_iterator(setup.strategy, dataset_fn, start)
@@ -165,13 +165,20 @@ def _loop(setup, dataset_fn, store, metrics, run_dir, config, start, total, minu
             last_metrics = dict(scalars, steps_per_sec=rate)
             bar.update(current, scalars, rate)
             if metrics is not None and current % training.summary_every == 0:
+                last_metrics.update(setup.task.summary_metrics())
                 metrics.write(current, last_metrics)
+                bar.summary(current, last_metrics)
                 last_logged = current
                 window_start, window_steps = time.perf_counter(), 0
+                warning = setup.task.health_warning(last_metrics, current)
+                if warning and not last_warning:
+                    bar.print(f"warning at step {current}: {warning}")
+                last_warning = warning
             if current % training.checkpoint_every == 0:
                 store.save(current)
                 last_saved = current
     if metrics is not None and last_metrics and last_logged != current:
+        last_metrics.update(setup.task.summary_metrics())
         metrics.write(current, last_metrics)
     if last_saved != current:
         store.save(current)

@@ -21,11 +21,39 @@ class VAETask(TrainingTask):
     bit-identical, so equality across device counts holds for configs without scheduled sampling.
     """
 
-    def __init__(self, config: Config, model=None):
+    def __init__(self, config: Config, model=None, diagnostic_batch=None):
+        """``diagnostic_batch`` is a fixed held-out ``(one_hot, tokens)`` batch, or a callable
+        returning one (or None) when first needed: after the strategy exists, since multi-worker
+        strategies must be created before any TensorFlow op runs."""
         from musicvae_tf.model import build_model
 
         self.config = config
         self.model = model if model is not None else build_model(config)
+        self.diagnostic_batch = diagnostic_batch
+        self._diagnostics_pass = None
+
+    def summary_metrics(self) -> dict:
+        """Collapse diagnostics (``musicvae_tf.latent_diagnostics``) on the fixed held-out
+        ``diagnostic_batch``, when the task was given one."""
+        from musicvae_tf.latent_diagnostics import diagnostics_pass, summarize_latents
+
+        if callable(self.diagnostic_batch):
+            self.diagnostic_batch = self.diagnostic_batch()
+        if self.diagnostic_batch is None:
+            return {}
+        if self._diagnostics_pass is None:
+            self._diagnostics_pass = tf.function(
+                lambda one_hot, tokens: diagnostics_pass(self.model, one_hot, tokens))
+        outputs = self._diagnostics_pass(*self.diagnostic_batch)
+        return summarize_latents(*(t.numpy() for t in outputs))
+
+    def health_warning(self, metrics: dict, step: int) -> str | None:
+        """The collapse warning once ``training.collapse_warmup_steps`` have passed."""
+        from musicvae_tf.latent_diagnostics import collapse_warning
+
+        if step < self.config.training.collapse_warmup_steps:
+            return None
+        return collapse_warning(metrics)
 
     @property
     def learning_rate(self):
@@ -47,12 +75,15 @@ class VAETask(TrainingTask):
         if training:
             noise = replica_invariant_normal(tf.shape(mu)[0], self.model.latent_dim,
                                              settings.seed, step)
-            z = mu + sigma * noise
+            z = mu + sigma * noise * noise_scale(step, settings.latent_noise_warmup_steps)
         else:
             z = mu
         probability = sampling_probability(step, settings.sampling_schedule,
                                            settings.sampling_rate) if training else 0.0
-        logits = self.model.decode_logits(z, one_hot, sampling_probability=probability,
+        decoder_targets = one_hot
+        if training and settings.token_dropout > 0:
+            decoder_targets = drop_tokens(one_hot, settings.token_dropout, settings.seed, step)
+        logits = self.model.decode_logits(z, decoder_targets, sampling_probability=probability,
                                           seed=_sampling_seed(settings.seed, step),
                                           training=training)
         beta = beta_at(step, settings.max_beta, settings.beta_rate)
@@ -62,11 +93,58 @@ class VAETask(TrainingTask):
         return terms
 
 
+def noise_scale(step, warmup_steps: int):
+    """The share of the posterior noise used at ``step``: ramps linearly from 0 to 1 over
+    ``warmup_steps`` (1 throughout when 0).
+
+    With no noise the model starts as a plain autoencoder, so the decoder learns to read z before
+    sampling noise can teach it to ignore z; the KL term is unaffected.
+    """
+    if warmup_steps <= 0:
+        return 1.0
+    return tf.minimum(1.0, tf.cast(step, tf.float32) / float(warmup_steps))
+
+
+def drop_tokens(one_hot, rate: float, seed: int, step):
+    """``one_hot`` with each step's vector zeroed with probability ``rate`` (per example, keyed by
+    ``(seed, step)`` and independent of the replica split).
+
+    The decoder reads its teacher-forcing inputs from these targets, so a dropped step gives it no
+    previous token (the same all-zero input as the first step): word dropout (Bowman et al. 2016),
+    which makes a decoder rely on z instead of only the tokens before it. The loss still scores
+    every true token.
+    """
+    from musicvae_tf.training.noise import replica_invariant_uniform
+
+    shape = tf.shape(one_hot)
+    draws = replica_invariant_uniform(shape[0], shape[1], seed, step, salt=2)
+    keep = tf.cast(draws >= rate, one_hot.dtype)
+    return one_hot * keep[..., tf.newaxis]
+
+
 def _sampling_seed(seed: int, step):
     context = tf.distribute.get_replica_context()
     replica = context.replica_id_in_sync_group if context is not None else 0
     mixed = tf.cast(step, tf.int64) * 7919 + tf.cast(replica, tf.int64)
     return tf.stack([tf.constant(seed + 1, tf.int32), tf.cast(mixed % (2**31 - 1), tf.int32)])
+
+
+def diagnostic_batch(data_dir: str | Path, config: Config, size: int = 256):
+    """The first ``size`` windows of the eval split (the train split when eval is empty) as a
+    fixed ``(one_hot, tokens)`` batch for the training summaries' collapse diagnostics; None
+    when the data dir has fewer than two windows."""
+    from data_pipelines.reader import make_dataset
+    from musicvae_tf.errors import MusicVAEError
+
+    for split in ("eval", "train"):
+        try:
+            batch = next(iter(make_dataset(str(data_dir), split, config.data, size,
+                                           training=False)), None)
+        except MusicVAEError:
+            continue
+        if batch is not None and int(batch[1].shape[0]) >= 2:
+            return batch
+    return None
 
 
 def vae_dataset_fn(data_dir: str | Path, config: Config):
