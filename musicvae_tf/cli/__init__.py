@@ -22,6 +22,7 @@ COMMANDS = {
     "interpolate": "musicvae_tf.cli.interpolate",
     "encode": "musicvae_tf.cli.encode",
     "attributes": "musicvae_tf.cli.attributes",
+    "stats": "musicvae_tf.cli.stats",
     "train-inpainting": "musicvae_tf.cli.train_inpainting",
     "evaluate-inpainting": "musicvae_tf.cli.evaluate_inpainting",
     "inpaint": "musicvae_tf.cli.inpaint",
