@@ -77,8 +77,11 @@ class TrainedModel:
 
     @classmethod
     def load(cls, path: str | Path) -> "TrainedModel":
-        """Load a run directory (its ``model.keras``, else its newest checkpoint) or a ``.keras`` file."""
-        path = Path(path)
+        """Load a run directory (its ``model.keras``, else its newest checkpoint), a ``.keras``
+        file or a shipped model by name (``folk-mel_2bar``, see ``musicvae_tf.pretrained``)."""
+        from musicvae_tf.pretrained import resolve_model
+
+        path = resolve_model(path)
         if path.is_dir():
             from musicvae_tf.training.run_files import load_run_model
 

@@ -7,12 +7,15 @@ from pathlib import Path
 
 from musicvae_tf.errors import UsageError
 
-HELP = "evaluate a trained run on a prepared split (accuracies, NLL, KL, ELBO, active units)"
+HELP = ("evaluate a trained, shipped or imported model on a prepared split (accuracies, NLL, KL, "
+        "ELBO, active units, z-shuffle gap)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``evaluate``."""
-    parser.add_argument("--run-dir", required=True, help="folder written by musicvae-tf train")
+    parser.add_argument("--model", "--run-dir", dest="model", required=True, metavar="MODEL",
+                        help="run dir written by musicvae-tf train, a folder written by "
+                        "import-magenta, or a shipped model's name")
     parser.add_argument("--data", required=True, help="folder written by musicvae-tf prepare")
     parser.add_argument("--split", default="test", help="train, eval or test (default test)")
     parser.add_argument("--batch-size", type=int, default=256, help="sequences per batch")
@@ -20,7 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="temperature of the fully sampled accuracy (default 1.0, as in the "
                         "MusicVAE paper; greedy accuracy is always reported too)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the sampled decodings")
-    parser.add_argument("--out", help="JSON file to write (default RUN_DIR/eval_SPLIT.json)")
+    parser.add_argument("--out", help="JSON file to write (default MODEL/eval_SPLIT.json; "
+                        "./eval_NAME_SPLIT.json for a shipped model)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -33,14 +37,20 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--batch-size must be >= 1, got {args.batch_size}")
     if not args.temperature >= 0:
         raise UsageError(f"--temperature must be >= 0, got {args.temperature}")
-    run_dir = Path(args.run_dir)
+    from musicvae_tf.errors import MusicVAEError
+    from musicvae_tf.pretrained import pretrained_root, resolve_model
+
+    run_dir = resolve_model(args.model)
     config = read_run_config(run_dir)
     if config is None:
-        from musicvae_tf.errors import MusicVAEError
-
-        raise MusicVAEError(f"{run_dir} is not a training run dir (no config.yaml)")
+        raise MusicVAEError(f"{run_dir} is not a model dir (no config.yaml)")
     check_prepared_data(args.data, config.data, args.split)
-    out = Path(args.out) if args.out else run_dir / f"eval_{args.split}.json"
+    if args.out:
+        out = Path(args.out)
+    elif run_dir.resolve().parent == pretrained_root().resolve():
+        out = Path(f"eval_{run_dir.name}_{args.split}.json")
+    else:
+        out = run_dir / f"eval_{args.split}.json"
 
     from rich.console import Console
     from rich.progress import Progress
@@ -58,8 +68,6 @@ def run(args: argparse.Namespace) -> int:
                                 temperature=args.temperature, seed=args.seed,
                                 progress=lambda done: bar.update(task, completed=done))
     if result["num_sequences"] == 0:
-        from musicvae_tf.errors import MusicVAEError
-
         raise MusicVAEError(f"the {args.split} split of {args.data} holds no windows")
     result = {"run_dir": str(run_dir), "model": source, "config": config.name,
               "data": str(args.data), "split": args.split, **result}
@@ -86,6 +94,7 @@ def _print_table(result: dict, out: Path) -> None:
         ("KL (bits/seq)", f"{result['kl_bits']:.2f}"),
         ("ELBO (nats/seq)", f"{result['elbo']:.2f}"),
         ("active latent units", f"{result['active_units']} / {result['latent_dim']}"),
+        ("z-shuffle gap (points; ~0 = z ignored)", f"{100 * result['z_shuffle_gap']:.1f}"),
     ]
     for name, values in result.get("per_bar_accuracy", {}).items():
         rows.append((f"per-bar {name.replace('_', ' ')}", " ".join(f"{v:.2f}" for v in values)))

@@ -12,9 +12,10 @@ DEFAULT_NUM_OUTPUTS = 5
 
 
 def add_model_argument(parser: argparse.ArgumentParser) -> None:
-    """``--model``: a run directory or a .keras file."""
-    parser.add_argument("--model", required=True, metavar="RUN_DIR_OR_KERAS",
-                        help="run directory written by `musicvae-tf train`, or a .keras file")
+    """``--model``: a run directory, a .keras file or a shipped model's name."""
+    parser.add_argument("--model", required=True, metavar="MODEL",
+                        help="run directory written by `musicvae-tf train`, a .keras file, or a "
+                        "shipped model's name (folk-mel_2bar, folk-hierdec-mel_16bar)")
 
 
 def add_output_arguments(parser: argparse.ArgumentParser) -> None:

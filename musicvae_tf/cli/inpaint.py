@@ -12,11 +12,15 @@ HELP = "fill bars of a MIDI piece so they connect what comes before and after (M
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``inpaint``."""
-    parser.add_argument("--model", required=True, metavar="RUN",
-                        help="run dir of `musicvae-tf train-inpainting` (latent RNN), or of a 16-bar "
-                        "MusicVAE (`musicvae-tf train`, used by latent search)")
+    parser.add_argument("--model", required=True, metavar="MODEL",
+                        help="run dir of `musicvae-tf train-inpainting` (latent RNN) or of a 16-bar "
+                        "MusicVAE (`musicvae-tf train`, used by latent search), or a shipped "
+                        "model's name (folk-inpaint, folk-hierdec-mel_16bar)")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--input", metavar="PIECE.mid", help="the piece (4/4 or 2/2)")
+    source.add_argument("--input-piece", metavar="ID",
+                        help="instead of --input: a piece id, e.g. music21:oneills1850/"
+                        "oneills1850.abc#12 (a tune of a corpus or tunebook)")
     source.add_argument("--held-out-from", metavar="DATA_DIR",
                         help="instead of --input: the first held-out (test) piece of a prepared "
                         "data dir that is long enough for --bars")
@@ -37,13 +41,15 @@ def run(args: argparse.Namespace) -> int:
                                                 write_inpainted)
     from musicvae_tf.inpainting.latent_rnn import LatentRNNSettings
     from musicvae_tf.inpainting.piece import (find_empty_gap, held_out_piece, parse_bar_range,
-                                              read_piece, window_around_gap)
+                                              piece_from_id, read_piece, window_around_gap)
 
     temperature = common.check_temperature(args.temperature)
     gap = parse_bar_range(args.bars) if args.bars else None
     inpainter = load_inpainter(args.model, search_steps=args.search_steps)
     if args.input:
         piece = read_piece(args.input, inpainter.config.data)
+    elif args.input_piece:
+        piece = piece_from_id(args.input_piece, inpainter.config.data)
     else:
         if gap is None:
             raise UsageError("--held-out-from needs --bars")

@@ -84,14 +84,17 @@ class LatentSearchInpainter:
 
 
 def load_inpainter(run: str | Path, search_steps: int = 100):
-    """A latent-RNN inpainter for an inpainting run dir, or a latent-search one for a MusicVAE run."""
+    """A latent-RNN inpainter for an inpainting run dir, or a latent-search one for a MusicVAE run
+    (either may be a shipped model's name)."""
     import keras
 
     import musicvae_tf.inpainting.inpaint_model  # noqa: F401  (registers the Keras classes)
     import musicvae_tf.model  # noqa: F401
     from musicvae_tf.training.run_files import MODEL_FILE, read_run_config
 
-    run = Path(run)
+    from musicvae_tf.pretrained import resolve_model
+
+    run = resolve_model(run)
     if not run.is_dir():
         raise UsageError(f"--model expects a run directory, got {run}")
     config = read_run_config(run)

@@ -82,6 +82,13 @@ def piece_from_midi(midi, name: str, data_config: DataConfig) -> PieceMelody:
     return PieceMelody(tokens=tokens, qpm=qpm, steps_per_bar=data_config.steps_per_bar)
 
 
+def piece_from_id(piece_id: str, data_config: DataConfig) -> PieceMelody:
+    """A :class:`PieceMelody` of a piece id (a file, ``file#tune`` or ``music21:...`` corpus id)."""
+    from musicvae_tf.piece_inputs import load_piece_sequence
+
+    return piece_from_midi(_to_pretty_midi(load_piece_sequence(piece_id)), piece_id, data_config)
+
+
 def held_out_piece(data_dir: str | Path, data_config: DataConfig, min_bars: int,
                    split: str = "test") -> tuple[str, PieceMelody]:
     """The first ``split`` piece of a prepared data dir (``pieces.json`` order) with ``min_bars`` bars.
@@ -90,15 +97,12 @@ def held_out_piece(data_dir: str | Path, data_config: DataConfig, min_bars: int,
     """
     import json
 
-    from data_pipelines.sources import load_piece
-
     listing = Path(data_dir) / "pieces.json"
     if not listing.is_file():
         raise UsageError(f"{data_dir} has no pieces.json (prepare it with musicvae-tf prepare)")
     for piece_id in json.loads(listing.read_text()).get(split, []):
         try:
-            sequence = load_piece(piece_id).note_sequence
-            piece = piece_from_midi(_to_pretty_midi(sequence), piece_id, data_config)
+            piece = piece_from_id(piece_id, data_config)
         except MusicVAEError:
             continue
         if piece.num_bars >= min_bars:

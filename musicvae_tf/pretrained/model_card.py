@@ -1,0 +1,117 @@
+"""The ``MODEL_CARD.md`` of a shipped model, written from the files its run left behind."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+
+# The quality bars the shipped models are held to (issue 8), per model.
+QUALITY_BARS = {
+    "folk-mel_2bar": {"teacher_forced_accuracy": 0.90, "sampled_accuracy_greedy": 0.85,
+                      "active_unit_share": 0.5},
+    "folk-hierdec-mel_16bar": {"teacher_forced_accuracy": 0.80, "sampled_accuracy_greedy": 0.70,
+                               "sampled_over_teacher_forced": 0.85, "active_unit_share": 0.5},
+}
+
+
+def _read_json(path: Path):
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _last_step(metrics_path: Path) -> dict:
+    from musicvae_tf.training.metrics_log import read_metrics
+
+    rows = read_metrics(metrics_path) if metrics_path.is_file() else []
+    return rows[-1] if rows else {}
+
+
+def vae_results(evaluation: dict) -> dict:
+    """The numbers a MusicVAE is judged by, from its ``eval_test.json``."""
+    tf_accuracy = evaluation["teacher_forced_accuracy"]
+    return {
+        "teacher_forced_accuracy": tf_accuracy,
+        "sampled_accuracy_greedy": evaluation["sampled_accuracy_greedy"],
+        "sampled_accuracy": evaluation["sampled_accuracy"],
+        "sampled_over_teacher_forced": evaluation["sampled_accuracy_greedy"] / tf_accuracy,
+        "active_unit_share": evaluation["active_units"] / evaluation["latent_dim"],
+        "z_shuffle_gap": evaluation["z_shuffle_gap"],
+        "majority_token_accuracy": evaluation["majority_token_accuracy"],
+        "kl_bits": evaluation["kl_bits"],
+    }
+
+
+def _vae_section(name: str, folder: Path) -> list[str]:
+    evaluation = _read_json(folder / "eval_test.json")
+    if evaluation is None:
+        return ["No evaluation was recorded."]
+    results = vae_results(evaluation)
+    bars = QUALITY_BARS.get(name, {})
+    lines = [f"Held-out test split ({evaluation['num_sequences']} windows of pieces never seen in "
+             "training; z = posterior mean; greedy = argmax decoding fed back step by step):", "",
+             "| metric | value | bar | met |", "|---|---|---|---|"]
+    for key, value in results.items():
+        bar = bars.get(key)
+        met = "" if bar is None else ("yes" if value >= bar else "**no**")
+        lines.append(f"| {key.replace('_', ' ')} | {value:.3f} | "
+                     f"{'' if bar is None else f'>= {bar:g}'} | {met} |")
+    stats = _read_json(folder / "stats.json")
+    if stats:
+        lines += ["", "Samples from the prior (T = 0.5, seed 0) against the training windows "
+                  "(`musicvae-tf stats`):", "", "| statistic | training windows | samples | "
+                  "relative difference |", "|---|---|---|---|"]
+        sources = list(stats["statistics"].values())
+        differences = next(iter(stats.get("relative_differences", {}).values()), {})
+        for key, difference in differences.items():
+            shown = "n/a" if difference is None else f"{100 * difference:+.1f} %"
+            lines.append(f"| {key.replace('_', ' ')} | {sources[0][key]:.3f} | "
+                         f"{sources[1][key]:.3f} | {shown} |")
+    return lines
+
+
+def _inpainting_section(folder: Path) -> list[str]:
+    evaluation = _read_json(folder / "eval_test.json")
+    table = folder / "eval_test.md"
+    if evaluation is None or not table.is_file():
+        return ["No evaluation was recorded."]
+    return [f"Held-out test split ({evaluation['windows']} 16-bar windows), protocol A (6 past / "
+            "4 missing / 6 future bars), scored over the missing bars only "
+            "(`musicvae-tf evaluate-inpainting`), against latent interpolation and repeating the "
+            "last known bar:", "", table.read_text().strip()]
+
+
+def write_model_card(folder: Path, name: str, family: str, data_report: dict,
+                     corpora: list[str]) -> Path:
+    """Write ``folder/MODEL_CARD.md`` and return its path."""
+    config = yaml.safe_load((folder / "config.yaml").read_text())
+    recipe = _read_json(folder / "recipe.json") or {}
+    last = _last_step(folder / "metrics.jsonl")
+    windows = data_report.get("windows", {})
+    lines = [f"# {name}", "",
+             f"Shipped {family.replace('_', ' ')} model of musicvae-tf. Load it by name: "
+             f"`--model {name}` or `TrainedModel.load(\"{name}\")`.", "",
+             "## Data", "",
+             f"music21's bundled public-domain tunebooks {', '.join(corpora)} only, prepared with "
+             f"`musicvae-tf prepare --config {name if family == 'music_vae' else data_report.get('config')}`: "
+             f"{data_report.get('pieces_read')} tunes read; windows train {windows.get('train')}, "
+             f"eval {windows.get('eval')}, test {windows.get('test')} (split by tune).", "",
+             "## Training", "",
+             f"Recipe: `make pretrained` (`python -m musicvae_tf.pretrained.recipe`), which ran "
+             f"`{recipe.get('command', '?')}` with {recipe.get('threads', '?')} CPU thread(s), "
+             f"precision {recipe.get('precision', '?')}.", "",
+             f"- stopped at step {last.get('step', '?')} after {recipe.get('wall_minutes', '?')} "
+             f"minutes (budget {recipe.get('minutes_budget', '?')})",
+             f"- CPU: {recipe.get('cpu', {}).get('model', '?')} "
+             f"({', '.join(recipe.get('cpu', {}).get('matrix_features', []))}), shared with the "
+             "other shipped models' trainings",
+             "- learning curves: `training_curves.png`, every summary in `metrics.jsonl`", "",
+             "```yaml", yaml.safe_dump(config, sort_keys=False).strip(), "```", "",
+             "## Evaluation", ""]
+    lines += _inpainting_section(folder) if family == "inpainting" else _vae_section(name, folder)
+    lines += ["", "## License", "",
+              "Weights: Apache-2.0, like the package. The training tunes are in the public domain.",
+              ""]
+    path = folder / "MODEL_CARD.md"
+    path.write_text("\n".join(lines))
+    return path
