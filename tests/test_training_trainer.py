@@ -158,3 +158,16 @@ def test_mixed_precision_learns_with_float32_logits(tmp_path, precision):
     outputs = model(tf.one_hot(tokens[:2], config.data.num_classes), training=False)
     assert outputs["logits"].dtype == tf.float32
     assert result.final_step == 40
+
+
+def test_a_run_without_model_keras_loads_its_newest_checkpoint(tmp_path):
+    from musicvae_tf.training.run_files import load_run_model
+
+    config = tiny_config()
+    _train_vae(tmp_path, config, 10)
+    exported = keras.saving.load_model(tmp_path / "model.keras")
+    (tmp_path / "model.keras").unlink()  # as while the run is still training
+    restored, _, source = load_run_model(tmp_path)
+    assert source.endswith("ckpt-10")
+    for ours, theirs in zip(restored.weights, exported.weights):
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())

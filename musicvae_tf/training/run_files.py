@@ -91,5 +91,12 @@ def load_run_model(run_dir: str | Path):
     if latest is None:
         raise MusicVAEError(f"{run_dir} has neither {MODEL_FILE} nor a checkpoint")
     model = build_model(config)
-    tf.train.Checkpoint(model=model).restore(latest).expect_partial()
+    # Keras 3 models do not list their variables in TensorFlow's checkpoint graph; the trainer's
+    # checkpoints hold them as the optimiser's trainable variables (in model order).
+    variables = tf.train.Checkpoint(_trainable_variables=list(model.trainable_variables))
+    try:
+        tf.train.Checkpoint(optimizer=variables).restore(latest).expect_partial() \
+            .assert_existing_objects_matched()
+    except (AssertionError, ValueError) as exc:
+        raise MusicVAEError(f"checkpoint {latest} does not fit {run_dir}'s config: {exc}") from None
     return model, config, latest
