@@ -39,7 +39,7 @@ $(STAMP): pyproject.toml
 # Re-running resumes the trainings where they stopped.
 demo: $(STAMP)
 	$(MV) sample --model folk-mel_2bar --num-outputs 5 --seed 1 --out $(SHIPPED)/folk-mel_2bar/samples
-	$(MV) interpolate --model folk-mel_2bar --input-piece "$(TUNE_A)" "$(TUNE_B)" --num-outputs 7 \
+	$(MV) interpolate --model folk-mel_2bar --input-piece "$(TUNE_A)" "$(TUNE_B)" --bar 1 --num-outputs 7 \
 		--out $(SHIPPED)/folk-mel_2bar/interpolation
 	$(MV) sample --model folk-hierdec-mel_16bar --num-outputs 3 --seed 1 \
 		--out $(SHIPPED)/folk-hierdec-mel_16bar/samples
