@@ -126,7 +126,8 @@ def write_model_card(folder: Path, name: str, family: str, data_report: dict,
              f"- CPU: {recipe.get('cpu', {}).get('model', '?')} "
              f"({', '.join(recipe.get('cpu', {}).get('matrix_features', []))}), shared with the "
              "other shipped models' trainings",
-             "- learning curves: `training_curves.png`, every summary in `metrics.jsonl`", "",
+             "- learning curves: `training_curves.png`, every summary in `metrics.jsonl`",
+             *([f"- {recipe['note']}"] if recipe.get("note") else []), "",
              "```yaml", yaml.safe_dump(config, sort_keys=False).strip(), "```", "",
              "## Evaluation", ""]
     lines += _inpainting_section(folder) if family == "inpainting" else _vae_section(name, folder)
