@@ -24,7 +24,7 @@ SHIPPED := $(DEMO_OUT)/shipped
 PRETRAINED_WORK ?= pretrained_work
 PRETRAINED_MINUTES ?= 90
 
-.PHONY: demo test install clean pretrained
+.PHONY: demo music test install clean pretrained
 
 install: $(STAMP)
 
@@ -37,7 +37,8 @@ $(STAMP): pyproject.toml
 # Prepare the built-in corpus, train the small 2-bar and 16-bar hierarchical models and the
 # inpainting pair on CPU, evaluate them, then sample, interpolate and inpaint into $(DEMO_OUT)/.
 # Re-running resumes the trainings where they stopped.
-demo: $(STAMP)
+# Music first: sample, interpolate and inpaint with the shipped folk models (about a minute).
+music: $(STAMP)
 	$(MV) sample --model folk-mel_2bar --num-outputs 5 --seed 1 --out $(SHIPPED)/folk-mel_2bar/samples
 	$(MV) interpolate --model folk-mel_2bar --input-piece "$(TUNE_A)" "$(TUNE_B)" --bar 1 --num-outputs 7 \
 		--out $(SHIPPED)/folk-mel_2bar/interpolation
@@ -47,7 +48,10 @@ demo: $(STAMP)
 		--num-outputs 5 --out $(SHIPPED)/folk-hierdec-mel_16bar/interpolation
 	$(MV) inpaint --model folk-inpaint --input-piece "$(TUNE_INPAINT)" --bars 7-10 --num-outputs 3 \
 		--seed 1 --out $(SHIPPED)/folk-inpaint
-	@echo "Shipped models: MIDI + PNG in $(SHIPPED)/. Now training small models on the built-in corpus."
+	@echo "Shipped models: MIDI + PNG in $(SHIPPED)/."
+
+demo: music
+	@echo "Now training small models on the built-in corpus."
 	$(MV) prepare --config demo-mel_2bar --corpus $(DEMO_CORPUS) --out $(DATA_2BAR)
 	$(MV) prepare --config demo-hierdec-mel_16bar --corpus $(DEMO_CORPUS) --out $(DATA_16BAR)
 	$(MV) train --config demo-mel_2bar --data $(DATA_2BAR) --run-dir $(RUNS)/mel_2bar \
