@@ -88,7 +88,9 @@ class MusicVAE(keras.Model):
             return self.decoder(z, targets_one_hot, training=training)
 
         def scheduled():
-            targets = tf.argmax(targets_one_hot, axis=-1, output_type=tf.int32)
+            # An all-zero target row (token dropout) stays an all-zero input: index -1.
+            targets = tf.where(tf.reduce_max(targets_one_hot, axis=-1) > 0,
+                               tf.argmax(targets_one_hot, axis=-1, output_type=tf.int32), -1)
             logits, _ = self.decoder.decode_stepwise(
                 z, targets=targets, sampling_probability=sampling_probability, temperature=1.0,
                 seed=seed)

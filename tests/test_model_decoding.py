@@ -94,3 +94,14 @@ def test_scheduled_sampling_has_gradients():
         loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(one_hot, logits["logits"]))
     grads = tape.gradient(loss, model.trainable_variables)
     assert all(g is not None for g in grads)
+
+
+def test_scheduled_sampling_keeps_dropped_tokens_as_zero_inputs():
+    config, model = tiny_model(False)
+    one_hot = tf.one_hot(random_tokens(config), config.data.num_classes)
+    dropped = one_hot * tf.constant([1.0, 0.0] * (config.data.num_steps // 2))[:, tf.newaxis]
+    z = tf.random.stateless_normal([3, config.model.latent_dim], seed=[1, 2])
+    forced = model.decode_logits(z, dropped).numpy()
+    # A probability this small never flips a coin: every input is the (dropped) target.
+    scheduled = model.decode_logits(z, dropped, sampling_probability=1e-9, seed=5).numpy()
+    np.testing.assert_allclose(scheduled, forced, atol=1e-5)
