@@ -43,6 +43,12 @@ class DataConfig:
     transpose_range: tuple[int, int] = (-5, 5)
     eval_fraction: float = 0.1
     test_fraction: float = 0.1
+    # prepare skips (and counts) a piece whose notes span more steps than this, checked before any
+    # per-step allocation: one note of an enormous duration cannot exhaust memory.
+    max_piece_steps: int = 100_000
+    # prepare skips a piece whose reading and extraction take longer than this many seconds (a
+    # music21 parse can hang on a tiny tune); 0 disables the limit.
+    max_seconds_per_piece: float = 60.0
 
     @property
     def num_classes(self) -> int:
@@ -225,6 +231,8 @@ def _validate(config: Config) -> None:
         (data.max_windows_per_piece >= 0, "data.max_windows_per_piece must be >= 0"),
         (len(data.transpose_range) == 2 and data.transpose_range[0] <= data.transpose_range[1],
          "data.transpose_range must be [low, high]"),
+        (data.max_piece_steps >= 1, "data.max_piece_steps must be >= 1"),
+        (data.max_seconds_per_piece >= 0, "data.max_seconds_per_piece must be >= 0"),
         (0 <= data.eval_fraction and 0 <= data.test_fraction
          and data.eval_fraction + data.test_fraction < 1, "split fractions must sum below 1"),
         (model.decoder in ("flat", "hierarchical"), "model.decoder must be flat or hierarchical"),
