@@ -8,8 +8,10 @@ from a YAML path. ``--set section.key=value`` overrides any field; values are pa
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import importlib.resources
 import math
+import types
 import typing
 from pathlib import Path
 from typing import Any
@@ -122,17 +124,28 @@ class Config:
         return out
 
     def with_overrides(self, overrides: list[str] | None) -> "Config":
-        """Apply ``section.key=value`` strings and return a new validated config."""
+        """Apply ``section.key=value`` strings and return a new validated config.
+
+        Unknown sections or fields, a section set to a scalar and values of the wrong type raise
+        a one-line UsageError (with a "did you mean" hint for misspelt names).
+        """
         raw = self.to_dict()
         for item in overrides or []:
             key, sep, value = item.partition("=")
-            if not sep or not key:
+            if not sep or not key.strip():
                 raise UsageError(f"--set expects section.key=value, got {item!r}")
-            _set_path(raw, key.strip(), yaml.safe_load(value))
+            try:
+                parsed = yaml.safe_load(value)
+            except yaml.YAMLError:
+                raise UsageError(f"--set {item}: the value is not valid YAML") from None
+            _set_path(raw, key.strip(), parsed)
         return config_from_dict(raw)
 
 
 _SECTIONS = {"data": DataConfig, "model": ModelConfig, "training": TrainingConfig}
+# Sections read by other model families (inpainting), kept in Config.extra and validated there.
+_EXTRA_SECTIONS = ("measure_vae", "latent_rnn")
+_KNOWN_SECTIONS = (*_SECTIONS, *_EXTRA_SECTIONS)
 
 
 def _plain(value: Any) -> Any:
@@ -145,39 +158,62 @@ def _plain(value: Any) -> Any:
 
 def _set_path(raw: dict, dotted: str, value: Any) -> None:
     parts = dotted.split(".")
+    if len(parts) < 2 or not all(parts):
+        raise UsageError(f"--set {dotted}=...: name a field as section.key, e.g. data.num_bars "
+                         f"(sections: {', '.join(_KNOWN_SECTIONS)})")
+    section, *inner, field = parts
+    if section not in _KNOWN_SECTIONS:
+        raise UsageError(f"--set {dotted}: unknown section {section!r}"
+                         f"{_did_you_mean(section, _KNOWN_SECTIONS)}")
+    if section in _SECTIONS:
+        names = [f.name for f in dataclasses.fields(_SECTIONS[section])]
+        if inner or field not in names:
+            raise UsageError(f"--set {dotted}: unknown {section} field {'.'.join([*inner, field])!r}"
+                             f"{_did_you_mean(field, names)}")
     node = raw
-    for part in parts[:-1]:
+    for part in [section, *inner]:
         child = node.get(part)
         if child is None:
             child = node[part] = {}
         if not isinstance(child, dict):
             raise UsageError(f"--set {dotted}: {part!r} is not a section")
         node = child
-    node[parts[-1]] = value
+    node[field] = value
+
+
+def _did_you_mean(name: str, choices) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=1)
+    return f" (did you mean {close[0]}?)" if close else f" (choose from {', '.join(choices)})"
 
 
 def _coerce(value: Any, hint: Any, where: str) -> Any:
-    """Convert YAML values to the field's type: "1e-6" to float, 3.0 to int, lists to tuples."""
-    if isinstance(value, list):
-        element = _tuple_element_type(hint)
-        return tuple(_coerce(v, element, where) for v in value)
-    if hint is float and _is_number(value):
+    """Check ``value`` against the field's type and convert it: "1e-6" to float, 3.0 to int, lists
+    to tuples. A wrong type raises UsageError naming the field."""
+    options = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, types.UnionType) else ()
+    if options:
+        if value is None and type(None) in options:
+            return None
+        hint = next(option for option in options if option is not type(None))
+    if typing.get_origin(hint) is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise UsageError(f"{where} must be a list such as [{value}], got {value!r}")
+        element = next(a for a in typing.get_args(hint) if a is not Ellipsis)
+        return tuple(_coerce(v, element, f"{where}[{i}]") for i, v in enumerate(value))
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise UsageError(f"{where} must be true or false, got {value!r}")
+        return value
+    if hint is float:
+        if not _is_number(value):
+            raise UsageError(f"{where} must be a number, got {value!r}")
         return float(value)
-    if hint is int and _is_number(value):
-        number = float(value)
-        if number != int(number):
+    if hint is int:
+        if not _is_number(value) or not math.isfinite(float(value)) or float(value) != int(float(value)):
             raise UsageError(f"{where} must be a whole number, got {value!r}")
-        return int(number)
+        return int(float(value))
+    if hint is str and not isinstance(value, str):
+        raise UsageError(f"{where} must be a string, got {value!r}")
     return value
-
-
-def _tuple_element_type(hint: Any) -> Any:
-    """The element type of ``tuple[int, ...]`` or ``tuple[int, int] | None``; None if unknown."""
-    for candidate in (hint, *typing.get_args(hint)):
-        if typing.get_origin(candidate) is tuple:
-            args = [a for a in typing.get_args(candidate) if a is not Ellipsis]
-            return args[0] if args else None
-    return None
 
 
 def _is_number(value: Any) -> bool:
@@ -193,11 +229,14 @@ def _is_number(value: Any) -> bool:
 
 
 def _build_section(cls: type, values: dict[str, Any] | None, section: str) -> Any:
+    if values is not None and not isinstance(values, dict):
+        raise UsageError(f"config section {section} must be a mapping of fields, got {values!r}")
     values = dict(values or {})
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - set(fields))
     if unknown:
-        raise UsageError(f"unknown {section} field(s): {', '.join(unknown)}")
+        raise UsageError(f"unknown {section} field(s): {', '.join(map(str, unknown))}"
+                         f"{_did_you_mean(str(unknown[0]), list(fields))}")
     hints = typing.get_type_hints(cls)
     for key, value in values.items():
         values[key] = _coerce(value, hints[key], f"{section}.{key}")
@@ -212,8 +251,15 @@ def config_from_dict(raw: dict[str, Any]) -> Config:
     if not isinstance(raw, dict):
         raise UsageError("a config file must hold a mapping")
     name = str(raw.get("name", "unnamed"))
+    unknown = sorted(str(k) for k in raw if k != "name" and k not in _KNOWN_SECTIONS)
+    if unknown:
+        raise UsageError(f"config {name}: unknown section {unknown[0]!r}"
+                         f"{_did_you_mean(unknown[0], _KNOWN_SECTIONS)}")
     sections = {key: _build_section(cls, raw.get(key), key) for key, cls in _SECTIONS.items()}
     extra = {k: v for k, v in raw.items() if k not in _SECTIONS and k != "name"}
+    for key, value in extra.items():
+        if not isinstance(value, dict):
+            raise UsageError(f"config section {key} must be a mapping of fields, got {value!r}")
     config = Config(name=name, extra=extra, **sections)
     _validate(config)
     return config
@@ -221,35 +267,56 @@ def config_from_dict(raw: dict[str, Any]) -> Config:
 
 def _validate(config: Config) -> None:
     data, model, training = config.data, config.model, config.training
+    floats = {f"training.{f.name}": getattr(training, f.name) for f in dataclasses.fields(training)
+              if isinstance(getattr(training, f.name), float)}
     checks = [
         (data.num_bars >= 1, "data.num_bars must be >= 1"),
+        (data.steps_per_quarter >= 1, "data.steps_per_quarter must be >= 1"),
         (data.steps_per_bar >= 1, "data.steps_per_bar must be >= 1"),
         (0 <= data.min_pitch <= data.max_pitch <= 127, "data pitch range must lie in 0..127"),
-        (data.programs is None or len(data.programs) == 2, "data.programs must be [low, high] or null"),
+        (data.programs is None or (len(data.programs) == 2
+                                   and 0 <= data.programs[0] <= data.programs[1] <= 127),
+         "data.programs must be [low, high] within 0..127, or null"),
+        (data.gap_bars >= 0, "data.gap_bars must be >= 0"),
         (data.max_bars is None or data.max_bars >= data.num_bars,
          "data.max_bars must be null or at least data.num_bars"),
         (data.max_windows_per_piece >= 0, "data.max_windows_per_piece must be >= 0"),
         (len(data.transpose_range) == 2 and data.transpose_range[0] <= data.transpose_range[1],
          "data.transpose_range must be [low, high]"),
-        (data.max_piece_steps >= 1, "data.max_piece_steps must be >= 1"),
-        (data.max_seconds_per_piece >= 0, "data.max_seconds_per_piece must be >= 0"),
         (0 <= data.eval_fraction and 0 <= data.test_fraction
          and data.eval_fraction + data.test_fraction < 1, "split fractions must sum below 1"),
         (model.decoder in ("flat", "hierarchical"), "model.decoder must be flat or hierarchical"),
         (len(model.encoder_units) >= 1 and len(model.decoder_units) >= 1,
          "model needs at least one encoder and one decoder layer"),
+        (all(units >= 1 for units in model.encoder_units + model.decoder_units
+             + model.conductor_units), "model layer sizes (*_units) must all be >= 1"),
         (model.decoder != "hierarchical" or len(model.conductor_units) >= 1,
          "a hierarchical decoder needs model.conductor_units"),
         (model.latent_dim >= 1, "model.latent_dim must be >= 1"),
+        (all(math.isfinite(v) for v in floats.values()), "training values must be finite numbers"),
         (training.batch_size >= 1, "training.batch_size must be >= 1"),
+        (training.num_steps >= 0, "training.num_steps must be >= 0"),
+        (training.checkpoint_every >= 1, "training.checkpoint_every must be >= 1"),
+        (training.summary_every >= 1, "training.summary_every must be >= 1"),
+        (training.keep_checkpoints >= 1, "training.keep_checkpoints must be >= 1"),
+        (training.collapse_warmup_steps >= 0, "training.collapse_warmup_steps must be >= 0"),
+        (0 <= training.seed < 2**31, "training.seed must be in 0..2147483647"),
         (0.0 <= training.token_dropout < 1.0, "training.token_dropout must be in [0, 1)"),
         (training.latent_noise_warmup_steps >= 0, "training.latent_noise_warmup_steps must be >= 0"),
         (training.token_dropout == 0 or training.sampling_schedule == "none",
          "training.token_dropout needs training.sampling_schedule none"),
         (training.sampling_schedule in ("none", "inverse_sigmoid"),
          "training.sampling_schedule must be none or inverse_sigmoid"),
-        (math.isfinite(training.learning_rate) and training.learning_rate > 0,
-         "training.learning_rate must be positive"),
+        (training.sampling_rate > 0, "training.sampling_rate must be positive"),
+        (training.learning_rate > 0, "training.learning_rate must be positive"),
+        (0 < training.min_learning_rate <= training.learning_rate,
+         "training.min_learning_rate must be positive and at most training.learning_rate"),
+        (0 < training.decay_rate <= 1, "training.decay_rate must be in (0, 1]"),
+        (0 <= training.beta_rate <= 1, "training.beta_rate must be in [0, 1]"),
+        (training.max_beta >= 0 and training.free_bits >= 0,
+         "training.max_beta and training.free_bits must be >= 0"),
+        (training.clip_norm > 0 and training.skip_norm > 0,
+         "training.clip_norm and training.skip_norm must be positive"),
     ]
     for ok, message in checks:
         if not ok:
