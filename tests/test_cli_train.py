@@ -35,7 +35,7 @@ def _one_line_error(capsys, argv) -> tuple[int, str]:
     (["--strategy", "gpu-cluster"], 2, "unknown strategy 'gpu-cluster'"),
     (["--precision", "float8"], 2, "unknown precision 'float8'"),
     (["--set", "training.batch_size"], 2, "--set expects section.key=value"),
-    (["--set", "model.nonsense=3"], 2, "unknown model field(s): nonsense"),
+    (["--set", "model.nonsense=3"], 2, "--set model.nonsense: unknown model field 'nonsense'"),
     (["--steps", "-1"], 2, "--steps must be >= 0"),
 ])
 def test_bad_arguments_are_one_line_usage_errors(capsys, prepared, tmp_path, extra, code, words):

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from musicvae_tf.cli.run_options import SIGNAL_EXIT_CODES, add_run_options, check_run_options
+from musicvae_tf.cli.training_lock import command_lock
 from musicvae_tf.errors import UsageError
 
 HELP = "train or resume a MusicVAE on prepared data (checkpoints, TensorBoard, model.keras)"
@@ -26,12 +27,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Validate arguments, then train; returns the exit code."""
-    from musicvae_tf.config import load_config
     from data_pipelines.data_dir import check_prepared_data
+    from musicvae_tf.cli.output_paths import check_output_dir
+    from musicvae_tf.config import load_config
     from musicvae_tf.training.run_files import read_run_config
 
     check_run_options(args, "steps")
-    run_dir = Path(args.run_dir)
+    run_dir = check_output_dir(args.run_dir, "--run-dir")
     if args.config:
         config = load_config(args.config, args.set)
     else:
@@ -40,7 +42,11 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"--config is required ({run_dir} has no config.yaml to resume)")
         config = saved.with_overrides(args.set)
     check_prepared_data(args.data, config.data, "train")
+    with command_lock(args, run_dir):
+        return _train(args, config, run_dir)
 
+
+def _train(args: argparse.Namespace, config, run_dir: Path) -> int:
     from musicvae_tf.training.trainer import train
     from musicvae_tf.training.vae_task import VAETask, diagnostic_batch, vae_dataset_fn
 

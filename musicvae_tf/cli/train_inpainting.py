@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from musicvae_tf.cli.run_options import SIGNAL_EXIT_CODES, add_run_options, check_run_options
+from musicvae_tf.cli.training_lock import command_lock
 
 HELP = "train an inpainting model: measure VAE (stage 1) then latent RNN (stage 2)"
 
@@ -39,18 +40,27 @@ def run(args: argparse.Namespace) -> int:
     from musicvae_tf.config import load_config
     from musicvae_tf.inpainting.latent_rnn import LatentRNNSettings
     from musicvae_tf.inpainting.measure_vae import measure_vae_config
-    from musicvae_tf.inpainting.training import (MEASURE_VAE_DIR, latent_rnn_dataset_fn,
-                                                 measure_vae_dataset_fn, train_latent_rnn,
-                                                 train_measure_vae)
+    from musicvae_tf.inpainting.training import MEASURE_VAE_DIR
     from data_pipelines.data_dir import check_prepared_data
+    from musicvae_tf.cli.output_paths import check_output_dir
 
     check_run_options(args, "steps", "measure_steps")
     config = load_config(args.config, args.set)
     LatentRNNSettings.from_config(config)
     measure_config = measure_vae_config(config, args.measure_set)
     check_prepared_data(args.data, config.data, "train")
-    run_dir = Path(args.run_dir)
-    measure_run = Path(args.measure_vae_run) if args.measure_vae_run else run_dir / MEASURE_VAE_DIR
+    run_dir = check_output_dir(args.run_dir, "--run-dir")
+    measure_run = (check_output_dir(args.measure_vae_run, "--measure-vae-run")
+                   if args.measure_vae_run else run_dir / MEASURE_VAE_DIR)
+    with command_lock(args, run_dir):
+        return _train_stages(args, config, measure_config, run_dir, measure_run)
+
+
+def _train_stages(args: argparse.Namespace, config, measure_config, run_dir: Path,
+                  measure_run: Path) -> int:
+    from musicvae_tf.inpainting.training import (latent_rnn_dataset_fn, measure_vae_dataset_fn,
+                                                 train_latent_rnn, train_measure_vae)
+
     options = dict(strategy_name=args.strategy, precision=args.precision, minutes=args.minutes,
                    progress=not args.no_progress)
     if args.stage in ("both", "measure-vae"):

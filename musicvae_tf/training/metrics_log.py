@@ -15,7 +15,8 @@ class MetricsLog:
     """Appends one JSON object per logged step and mirrors the scalars to TensorBoard.
 
     When a run resumes at step ``s``, rows after ``s`` (written before a crash, not covered by the
-    checkpoint) are dropped so that the file describes one consistent history.
+    checkpoint) are dropped so that the file describes one consistent history. That rewrite
+    replaces the file, so only the run dir's lock holder (see ``run_lock``) may open one.
     """
 
     def __init__(self, jsonl_path: str | Path, tensorboard_dir: str | Path, resume_step: int = 0):

@@ -9,6 +9,7 @@ a one-line MusicVAEError and leaves the last good checkpoint untouched.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import inspect
 import math
@@ -24,6 +25,7 @@ from musicvae_tf.training.curves import plot_training_curves
 from musicvae_tf.training.metrics_log import MetricsLog
 from musicvae_tf.training.precision import build_optimizer, set_precision
 from musicvae_tf.training.progress import TrainingProgress
+from musicvae_tf.training.run_lock import run_dir_lock
 from musicvae_tf.training.stop_signals import GracefulStop
 from musicvae_tf.training.strategy import is_chief, make_strategy, worker_index
 from musicvae_tf.training.task import TrainingTask
@@ -87,8 +89,21 @@ def train(task_builder: Callable[[], TrainingTask], dataset_fn: Callable, run_di
     batches that ``task.losses`` understands; if it also accepts ``start_step`` it is told the step
     training resumes from, so that data after a restart is a deterministic function of that step.
     ``minutes`` is a wall-clock budget for this call (checked between steps; per process, so use
-    ``steps`` under multi-worker training).
+    ``steps`` under multi-worker training). The chief holds the run dir's lock
+    (:mod:`musicvae_tf.training.run_lock`) throughout, so a second training there is refused.
     """
+    strategy = strategy or make_strategy(strategy_name)
+    lock = run_dir_lock(run_dir) if is_chief(strategy) else contextlib.nullcontext()
+    with lock:
+        return _train(task_builder, dataset_fn, run_dir, config, steps, strategy_name, precision,
+                      minutes=minutes, strategy=strategy, progress=progress, log=log)
+
+
+def _train(task_builder: Callable[[], TrainingTask], dataset_fn: Callable, run_dir: str | Path,
+           config: Config, steps: int | None = None, strategy_name: str = "auto",
+           precision: str = "float32", *, minutes: float | None = None, strategy=None,
+           progress: bool = True, log: Callable[[str], None] = print) -> TrainingResult:
+    """:func:`train` once the run dir is locked."""
     run_dir = Path(run_dir)
     training = config.training
     total = int(steps if steps is not None else training.num_steps)
