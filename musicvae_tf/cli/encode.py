@@ -30,12 +30,14 @@ def run(args: argparse.Namespace) -> int:
 
     import numpy as np
 
+    from musicvae_tf.cli.output_paths import check_output_dir
     from musicvae_tf.generation_output import OutputWriter
     from musicvae_tf.io_utils import atomic_write_bytes
     from musicvae_tf.plotting import plot_token_grid
     from musicvae_tf.trained_model import TrainedModel
 
     temperature = common.check_temperature(args.temperature)
+    check_output_dir(args.out)
     model = TrainedModel.load(args.model)
     seed = common.resolve_seed(args.seed)
     encoded = model.encode(list(args.input), bar=args.bar, seed=seed)

@@ -37,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--batch-size must be >= 1, got {args.batch_size}")
     if not args.temperature >= 0:
         raise UsageError(f"--temperature must be >= 0, got {args.temperature}")
+    from musicvae_tf.cli.output_paths import check_output_file
     from musicvae_tf.errors import MusicVAEError
     from musicvae_tf.pretrained import pretrained_root, resolve_model
 
@@ -51,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
         out = Path(f"eval_{run_dir.name}_{args.split}.json")
     else:
         out = run_dir / f"eval_{args.split}.json"
+    check_output_file(out)
 
     from rich.console import Console
     from rich.progress import Progress

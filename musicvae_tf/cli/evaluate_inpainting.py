@@ -30,12 +30,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load, evaluate, write JSON + table, print the table."""
+    from musicvae_tf.cli.output_paths import check_output_file
     from musicvae_tf.errors import MusicVAEError
     from musicvae_tf.inpainting.evaluate import (evaluate_windows, read_windows, results_table,
                                                  split_leak_check)
     from musicvae_tf.inpainting.inpaint import LatentRNNInpainter, LatentSearchInpainter, load_inpainter
     from musicvae_tf.io_utils import atomic_write_bytes, write_json
 
+    check_output_file(args.out)
     protocols = tuple(p.strip().upper() for p in args.protocols.split(",") if p.strip())
     inpainter = load_inpainter(args.model)
     if not isinstance(inpainter, LatentRNNInpainter):

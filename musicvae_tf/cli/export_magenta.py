@@ -18,9 +18,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Export and report the checkpoint prefix."""
+    from musicvae_tf.cli.output_paths import check_output_dir
     from musicvae_tf.magenta_export import write_magenta_checkpoint
     from musicvae_tf.trained_model import TrainedModel
 
+    check_output_dir(args.out)
     model = TrainedModel.load(args.model)
     prefix = write_magenta_checkpoint(model.model, args.out)
     print(f"wrote {prefix} (config {model.config.name}, {model.model.count_params():,} parameters)")

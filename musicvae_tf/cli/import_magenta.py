@@ -23,10 +23,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Import and report what was imported."""
+    from musicvae_tf.cli.output_paths import check_output_dir
     from musicvae_tf.config import load_config
     from musicvae_tf.magenta_import import import_magenta
 
     config = load_config(args.config, args.set)
+    check_output_dir(args.out)
     imported = import_magenta(args.checkpoint, config, args.out)
     if imported.differences:
         print(f"note: the checkpoint's sizes differ from config {config.name}; the model follows "

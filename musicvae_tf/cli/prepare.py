@@ -31,6 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run prepare and print a one-line summary."""
     from data_pipelines.prepare import prepare_dataset
+    from musicvae_tf.cli.output_paths import check_output_dir
     from musicvae_tf.config import load_config
     from musicvae_tf.errors import UsageError
 
@@ -39,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
     if args.shards is not None and args.shards < 1:
         raise UsageError("--shards must be >= 1")
     config = load_config(args.config, args.set)
+    check_output_dir(args.out)
     report = prepare_dataset(config, args.input, args.corpus, args.out, workers=args.workers,
                              num_shards=args.shards, progress=not args.quiet)
     windows = report["windows"]

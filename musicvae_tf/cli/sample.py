@@ -30,11 +30,13 @@ def run(args: argparse.Namespace) -> int:
     """Sample, write and list the files."""
     from pathlib import Path
 
+    from musicvae_tf.cli.output_paths import check_output_dir
     from musicvae_tf.errors import UsageError
     from musicvae_tf.generation_output import OutputWriter
     from musicvae_tf.trained_model import TrainedModel
 
     temperature = common.check_temperature(args.temperature)
+    check_output_dir(args.out)
     model = TrainedModel.load(args.model)
     seed = common.resolve_seed(args.seed)
     attribute, amount = common.attribute_amount(args)

@@ -35,12 +35,15 @@ def run(args: argparse.Namespace) -> int:
 
     import numpy as np
 
+    from musicvae_tf.cli.output_paths import check_output_file
     from musicvae_tf.io_utils import write_json
     from musicvae_tf.melody_stats import melody_statistics, relative_differences
 
     if not (args.data or args.input or args.model):
         raise UsageError("give at least one of --data, --input or --model")
     temperature = common.check_temperature(args.temperature)
+    if args.out:
+        check_output_file(args.out)
     sources: dict[str, np.ndarray] = {}
     model = data_config = None
     if args.model:
