@@ -41,8 +41,6 @@ VARIANTS = {
     "flat": ("flat-mel_16bar", SHRUNK),
     "hierdec_full": ("hierdec-mel_16bar", ["training.batch_size=64"]),
 }
-# Magenta's TF1 code on this machine kind (issue 3), seconds per step in float32.
-MAGENTA_SECONDS_PER_STEP = {"small": 1.63, "hierdec": 2.67, "flat": 2.82}
 
 
 def _lstm_forward_flops(batch, steps, input_dim, units):
@@ -170,6 +168,28 @@ def run_variant(name: str, precision: str, steps: int, warmup: int) -> dict:
     return result
 
 
+def magenta_times(specs: list[str]) -> dict[str, dict]:
+    """``VARIANT=PATH`` pairs -> per variant Magenta's median float32 s/step and where it came from.
+
+    ``PATH`` is a timing JSON written by ``timed_music_vae_train.py`` of the side-by-side scripts
+    (see bench/README.md): the median of ``run_s`` over its steady steps. Only a Magenta run
+    measured on this machine in the same sitting makes a fair ratio.
+    """
+    times = {}
+    for spec in specs:
+        variant, _, path = spec.partition("=")
+        if variant not in VARIANTS or not path:
+            raise SystemExit(f"--magenta-json wants VARIANT=PATH with VARIANT one of "
+                             f"{', '.join(VARIANTS)}; got {spec!r}")
+        try:
+            with open(path) as handle:
+                median = float(json.load(handle)["run_s"]["median"])
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise SystemExit(f"cannot read Magenta's median s/step from {path}: {error}")
+        times[variant] = {"seconds_per_step": median, "source": path}
+    return times
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--variants", default="small,hierdec,flat",
@@ -178,7 +198,11 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=5, help="timed steps per variant")
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps (tracing) first")
     parser.add_argument("--no-peak", action="store_true", help="skip the matmul peak")
+    parser.add_argument("--magenta-json", action="append", default=[], metavar="VARIANT=PATH",
+                        help="Magenta's timing JSON for a variant, measured in this sitting "
+                             "(bench/README.md); without it only absolute numbers are printed")
     args = parser.parse_args(argv)
+    magenta = magenta_times(args.magenta_json)
     variants = [v for v in args.variants.split(",") if v]
     precisions = [p for p in args.precisions.split(",") if p]
     unknown = [v for v in variants if v not in VARIANTS]
@@ -209,10 +233,11 @@ def main(argv=None) -> int:
             if dtype in peaks:
                 result["fraction_of_peak"] = round(
                     result["model_flops_per_step"] * result["steps_per_s"] / peaks[dtype], 3)
-            if name in MAGENTA_SECONDS_PER_STEP:
-                result["magenta_fp32_seconds_per_step"] = MAGENTA_SECONDS_PER_STEP[name]
+            if name in magenta:
+                result["magenta_fp32_seconds_per_step"] = magenta[name]["seconds_per_step"]
+                result["magenta_json"] = magenta[name]["source"]
                 result["speedup_vs_magenta_fp32"] = round(
-                    MAGENTA_SECONDS_PER_STEP[name] / result["seconds_per_step"], 2)
+                    magenta[name]["seconds_per_step"] / result["seconds_per_step"], 2)
             print(json.dumps(result), file=sys.stderr)
             results.append(result)
     report["results"] = results

@@ -16,8 +16,9 @@ def add_run_options(parser: argparse.ArgumentParser, minutes_help: str, set_help
     parser.add_argument("--minutes", type=float, help=minutes_help)
     parser.add_argument("--strategy", default="auto",
                         help="auto, cpu, mirrored, multiworker (TF_CONFIG) or tpu (default auto)")
-    parser.add_argument("--precision", default="float32",
-                        help="float32, mixed_bfloat16 or mixed_float16 (default float32)")
+    parser.add_argument("--precision", default="auto",
+                        help="auto, float32, mixed_bfloat16 or mixed_float16 (default auto: "
+                             "mixed_bfloat16 on a CPU with AVX512_BF16 or AMX, else float32)")
     parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                         help=set_help)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -26,6 +26,8 @@ import sys
 import time
 from pathlib import Path
 
+from musicvae_tf.training.precision import resolve_precision
+
 CORPORA = ("music21:oneills1850", "music21:airdsAirs")
 
 
@@ -69,12 +71,6 @@ def cpu_description() -> dict:
         pass
     matrix = sorted(f for f in flags if f.startswith(("avx512_bf16", "amx", "avx2")))
     return {"model": model, "cores": os.cpu_count(), "matrix_features": matrix}
-
-
-def default_precision() -> str:
-    """mixed_bfloat16 where the CPU computes bf16 natively (AVX512_BF16 or AMX), else float32."""
-    features = cpu_description()["matrix_features"]
-    return "mixed_bfloat16" if {"avx512_bf16", "amx_bf16"} & set(features) else "float32"
 
 
 def prepare(work: Path, names: list[str]) -> None:
@@ -174,8 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", default="pretrained_work", help="data and run folder")
     parser.add_argument("--minutes", type=float, default=90.0, help="training budget per model")
     parser.add_argument("--only", nargs="+", choices=list(MODELS), default=list(MODELS))
-    parser.add_argument("--precision", default=None,
-                        help="float32 or mixed_bfloat16 (default: bf16 where the CPU has it)")
+    parser.add_argument("--precision", default="auto",
+                        help="float32 or mixed_bfloat16 (default auto: bf16 where the CPU has it)")
     parser.add_argument("--skip-training", action="store_true",
                         help="evaluate and pack the runs as they are")
     parser.add_argument("--destination", default=None,
@@ -185,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     destination = Path(args.destination) if args.destination else pretrained_root()
     prepare(work, args.only)
     if not args.skip_training:
-        train(work, args.only, args.minutes, args.precision or default_precision())
+        train(work, args.only, args.minutes, resolve_precision(args.precision)[0])
     for name in args.only:
         evaluate(work, name)
         print(f"packed {pack(work, name, destination)}")

@@ -23,7 +23,7 @@ from musicvae_tf.training import run_files
 from musicvae_tf.training.checkpoints import CheckpointStore
 from musicvae_tf.training.curves import plot_training_curves
 from musicvae_tf.training.metrics_log import MetricsLog
-from musicvae_tf.training.precision import build_optimizer, set_precision
+from musicvae_tf.training.precision import build_optimizer, resolve_precision, set_precision
 from musicvae_tf.training.progress import TrainingProgress
 from musicvae_tf.training.run_lock import run_dir_lock
 from musicvae_tf.training.stop_signals import GracefulStop
@@ -116,6 +116,12 @@ def _train(task_builder: Callable[[], TrainingTask], dataset_fn: Callable, run_d
         run_dir.mkdir(parents=True, exist_ok=True)
         run_files.write_run_config(config, run_dir)
 
+    import tensorflow as tf
+
+    precision, why = resolve_precision(
+        precision, has_gpu=bool(tf.config.list_logical_devices("GPU")))
+    if chief:
+        log(f"precision {precision} ({why})")
     setup = setup_training(task_builder, strategy, precision, clip_norm=training.clip_norm,
                            skip_norm=training.skip_norm, seed=training.seed)
     store = CheckpointStore(run_dir / run_files.CHECKPOINT_DIR, keep=training.keep_checkpoints,
