@@ -72,6 +72,9 @@ class ModelConfig:
     decoder: str = "flat"  # "flat" or "hierarchical"
     decoder_units: tuple[int, ...] = (256, 256)
     conductor_units: tuple[int, ...] = ()
+    # Whole-sequence LSTM passes: "fused" (the CPU kernel), "keras" (Keras's LSTM function, cuDNN
+    # on a GPU) or "auto" (keras when a GPU is visible). Same weights either way.
+    lstm_impl: str = "auto"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -293,6 +296,8 @@ def _validate(config: Config) -> None:
         (model.decoder != "hierarchical" or len(model.conductor_units) >= 1,
          "a hierarchical decoder needs model.conductor_units"),
         (model.latent_dim >= 1, "model.latent_dim must be >= 1"),
+        (model.lstm_impl in ("auto", "fused", "keras"),
+         "model.lstm_impl must be auto, fused or keras"),
         (all(math.isfinite(v) for v in floats.values()), "training values must be finite numbers"),
         (training.batch_size >= 1, "training.batch_size must be >= 1"),
         (training.num_steps >= 0, "training.num_steps must be >= 0"),
