@@ -1,4 +1,4 @@
-"""Clear errors for a data dir that is missing or was prepared for a different token format.
+"""Clear errors for a data dir that is missing, half-prepared or prepared for a different format.
 
 TensorFlow-free, so commands can refuse a bad ``--data`` before paying for importing TF.
 """
@@ -12,6 +12,8 @@ from musicvae_tf.config import DataConfig
 from musicvae_tf.errors import MusicVAEError, UsageError
 
 SPLITS = ("train", "eval", "test")
+# prepare writes this file before it touches anything else in the data dir and removes it last.
+INCOMPLETE_MARKER = "prepare.incomplete"
 # Fields that fix the shape and meaning of the stored tokens; the others (programs, transposition,
 # split fractions) only change which windows were kept or how they are augmented when read.
 TOKEN_FORMAT_FIELDS = ("num_bars", "steps_per_bar", "steps_per_quarter", "min_pitch", "max_pitch")
@@ -24,6 +26,9 @@ def check_prepared_data(data_dir: str | Path, data_config: DataConfig, split: st
     path = Path(data_dir)
     if not path.is_dir():
         raise MusicVAEError(f"data directory not found: {path} (create it with musicvae-tf prepare)")
+    if (path / INCOMPLETE_MARKER).exists():
+        raise MusicVAEError(f"{path}: its last prepare did not finish (run musicvae-tf prepare "
+                            "into it again)")
     info = path / "data_config.json"
     if not info.is_file():
         raise MusicVAEError(f"{path} has no data_config.json: prepare it with musicvae-tf prepare")

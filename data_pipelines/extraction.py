@@ -9,8 +9,10 @@ start on a bar boundary, are padded to whole bars (a last note ending exactly on
 bar) and are cut after ``max_bars`` bars, all as Magenta's melody extraction does.
 
 Counted skips (a ``Counter``): ``"drums"``, ``"program filtered"``, ``"out of range notes"``,
-``"polyphony reduced"`` and ``"zero velocity"`` count notes; ``"meter N/D"`` counts segments that
-hold notes; ``"no notes"`` counts pieces without any note.
+``"polyphony reduced"``, ``"zero velocity"`` and ``"bad note times"`` (NaN or infinite) count
+notes; ``"meter N/D"`` and ``"bad tempo"`` (not a positive finite qpm) count segments that hold
+notes; ``"no notes"`` counts pieces without any note and ``"too long"`` pieces whose segments span
+more than ``max_piece_steps`` steps, found before any per-step list is built.
 """
 
 from __future__ import annotations
@@ -68,8 +70,11 @@ def extract_melody_spans(note_sequence, data_config: DataConfig):
     program = np.fromiter((n.program for n in notes), np.int32, len(notes))
     drum = np.fromiter((n.is_drum for n in notes), bool, len(notes))
 
-    keep = ~drum
-    skips["drums"] += int(drum.sum())
+    bad_times = ~(np.isfinite(start) & np.isfinite(end))
+    skips["bad note times"] += int(bad_times.sum())
+    start, end = np.where(bad_times, 0.0, start), np.where(bad_times, 0.0, end)
+    keep = ~drum & ~bad_times
+    skips["drums"] += int((drum & ~bad_times).sum())
     if data_config.programs is not None:
         low, high = data_config.programs
         filtered = keep & ((program < low) | (program > high))
@@ -85,19 +90,29 @@ def extract_melody_spans(note_sequence, data_config: DataConfig):
     melodies: list[Melody] = []
     max_steps = (None if data_config.max_bars is None
                  else data_config.max_bars * data_config.steps_per_bar)
-    total_time = max(float(note_sequence.total_time), float(end.max()))
+    total_time = float(end.max())
+    if np.isfinite(note_sequence.total_time):
+        total_time = max(total_time, float(note_sequence.total_time))
+    piece_steps = 0.0
     for index, segment in enumerate(_time_segments(note_sequence, total_time)):
         in_segment = keep & (start >= segment.start) & (start < segment.end)
         if not in_segment.any():
             continue
-        steps_per_bar = Fraction(data_config.steps_per_quarter * 4 * segment.numerator,
-                                 segment.denominator)
-        if steps_per_bar != data_config.steps_per_bar:
+        if segment.denominator <= 0 or Fraction(
+                data_config.steps_per_quarter * 4 * segment.numerator,
+                segment.denominator) != data_config.steps_per_bar:
             skips[f"meter {segment.numerator}/{segment.denominator}"] += 1
+            continue
+        if not (np.isfinite(segment.qpm) and segment.qpm > 0):
+            skips["bad tempo"] += 1
             continue
         steps_per_second = segment.qpm / 60.0 * data_config.steps_per_quarter
         seg_start = (start[in_segment] - segment.start) * steps_per_second
         seg_end = (np.minimum(end[in_segment], segment.end) - segment.start) * steps_per_second
+        piece_steps += max(float(seg_start.max()), float(seg_end.max()))
+        if not piece_steps <= data_config.max_piece_steps:
+            skips["too long"] += 1
+            return [], skips
         q_start = np.floor(seg_start + _QUANTIZE_OFFSET).astype(np.int64)
         q_end = np.maximum(np.floor(seg_end + _QUANTIZE_OFFSET).astype(np.int64), q_start + 1)
         tokens = pitch[in_segment] - data_config.min_pitch + FIRST_PITCH_TOKEN

@@ -34,7 +34,7 @@ def midi_bytes_to_note_sequence(data: bytes, name: str = "<bytes>"):
         sequence = smf_to_note_sequence(data)
         sequence.filename = name
         return sequence
-    except (ValueError, IndexError):
+    except Exception:  # anything odd (bad lengths, tempo 0, out-of-range values): let pretty_midi try
         pass
     try:
         with warnings.catch_warnings():

@@ -2,9 +2,14 @@
 
 Output in ``out_dir``: ``{train,eval,test}-NNNNN-of-NNNNN.tfrecord`` shards, ``pieces.json``
 (split -> sorted piece ids that gave windows), ``data_config.json`` (the DataConfig used) and
-``report.json``. ``report.json`` is removed when a run starts and written last, so it marks a
-finished run; shards are written atomically and stale shards of earlier runs are removed at the
-end. The same inputs and config always give byte-identical shards.
+``report.json``. A run first writes ``prepare.incomplete`` and removes the outputs (shards
+included) of earlier runs, and removes the marker last, after ``report.json``: a data dir with the
+marker is refused by train and evaluate, and a rerun never mixes its shards with older ones.
+Shards are written atomically. The same inputs and config always give byte-identical shards.
+
+Every piece is isolated: any error while reading or extracting it, a piece longer than
+``data.max_piece_steps`` or slower than ``data.max_seconds_per_piece``, and (with several
+workers) a worker process that dies on it, is a counted skip named in ``report.json``.
 """
 
 from __future__ import annotations
@@ -13,25 +18,28 @@ import collections
 import dataclasses
 import json
 import math
-import multiprocessing
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
+from data_pipelines.data_dir import INCOMPLETE_MARKER
 from data_pipelines.extraction import extract_melody_spans
 from data_pipelines.report import PrepareReport
 from data_pipelines.shards import remove_stale_shards, write_shards
 from data_pipelines.sources import PieceRef, list_pieces, load_ref
 from data_pipelines.splits import SPLITS, split_for
+from data_pipelines.time_limit import PieceTimeout, time_limit
 from data_pipelines.windows import melody_windows
+from data_pipelines.worker_pool import ordered_map
 from musicvae_tf.config import Config, DataConfig
 from musicvae_tf.errors import MusicVAEError
 from musicvae_tf.io_utils import write_json
 
 WINDOWS_PER_SHARD = 100_000
+# Files a run owns besides its shards; an earlier run's are removed when a run starts.
+OUTPUT_FILES = ("report.json", "pieces.json", "data_config.json")
 
 
 @dataclasses.dataclass
@@ -47,45 +55,82 @@ class PieceWindows:
 
 def piece_windows(ref: PieceRef, data_config: DataConfig) -> PieceWindows:
     """Load one piece and cut all its distinct windows (the per-piece cap applies when training
-    reads them, a fresh draw each epoch: see ``data_pipelines.reader``)."""
-    empty = np.zeros((0, data_config.num_steps), np.int16)
+    reads them, a fresh draw each epoch: see ``data_pipelines.reader``).
+
+    Never raises for a bad piece: an unreadable source, any error and a piece over
+    ``data.max_seconds_per_piece`` come back as an unreadable result with the skip reason.
+    """
+    try:
+        with time_limit(data_config.max_seconds_per_piece):
+            return _read_and_cut(ref, data_config)
+    except PieceTimeout:
+        return lost_piece(ref, "timed out", data_config)
+    except Exception as exc:  # one bad piece must never stop the others: count it, go on
+        return lost_piece(ref, f"failed ({type(exc).__name__})", data_config)
+
+
+def lost_piece(ref: PieceRef, reason: str, data_config: DataConfig) -> PieceWindows:
+    """The result for a piece that gave nothing because of ``reason``."""
+    return PieceWindows(ref.piece_id, False, np.zeros((0, data_config.num_steps), np.int16),
+                        np.zeros(0, np.int64), collections.Counter({reason: 1}))
+
+
+def _read_and_cut(ref: PieceRef, data_config: DataConfig) -> PieceWindows:
     try:
         piece = load_ref(ref)
     except MusicVAEError:
-        reason = "unreadable tune" if ref.kind == "abc" and not ref.error else "unreadable file"
-        return PieceWindows(ref.piece_id, False, empty, np.zeros(0, np.int64),
-                            collections.Counter({reason: 1}))
+        return lost_piece(ref, _unreadable_reason(ref), data_config)
     melodies, skips = extract_melody_spans(piece.note_sequence, data_config)
     windows, window_skips = melody_windows(melodies, data_config, ref.piece_id)
     skips.update(window_skips)
-    tokens = np.stack([w.tokens for w in windows]).astype(np.int16) if windows else empty
+    tokens = (np.stack([w.tokens for w in windows]).astype(np.int16) if windows
+              else np.zeros((0, data_config.num_steps), np.int16))
     offsets = np.asarray([w.bar_offset for w in windows], np.int64)
     return PieceWindows(ref.piece_id, True, tokens, offsets,
                         collections.Counter({k: v for k, v in skips.items() if v}))
 
 
-def _process_chunk(refs: list[PieceRef], data_config: DataConfig) -> list[PieceWindows]:
-    return [piece_windows(ref, data_config) for ref in refs]
-
-
-def _chunks(items: list, size: int) -> list[list]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
+def _unreadable_reason(ref: PieceRef) -> str:
+    if ref.kind == "abc" and not ref.error:
+        return "unreadable tune"
+    if ref.kind == "notesequence" and ref.offset:
+        return "unreadable record"
+    return "unreadable file"
 
 
 def _iter_results(refs: list[PieceRef], data_config: DataConfig, workers: int):
-    """Yield per-chunk result lists in input order, using ``workers`` processes."""
+    """Yield one PieceWindows per ref in input order, using ``workers`` processes."""
     chunk_size = max(1, min(64, math.ceil(len(refs) / max(1, workers * 16))))
-    chunks = _chunks(refs, chunk_size)
-    if workers <= 1 or len(chunks) <= 1:
-        for chunk in chunks:
-            yield _process_chunk(chunk, data_config)
+    if workers <= 1 or len(refs) <= chunk_size:
+        for ref in refs:
+            yield piece_windows(ref, data_config)
         return
     # Fork keeps start-up cheap (the parent has already imported music21/note-seq); workers never
     # touch TensorFlow, which the parent imports only after the pool is closed.
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-    context = multiprocessing.get_context(method)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        yield from pool.map(_process_chunk, chunks, [data_config] * len(chunks))
+    yield from ordered_map(_PieceTask(data_config), refs, workers, chunk_size,
+                           data_config.max_seconds_per_piece,
+                           lambda ref, reason: lost_piece(ref, reason, data_config))
+
+
+def _import_readers(refs: list[PieceRef]) -> None:
+    """Import the parsers the pieces need before any time limit runs (a limit that interrupted
+    an import would leave the module half-initialised), and once, before workers fork."""
+    import pretty_midi  # noqa: F401
+
+    from data_pipelines._note_seq import note_seq  # noqa: F401
+
+    if any(ref.kind == "abc" for ref in refs):
+        from music21.abcFormat import translate  # noqa: F401
+
+
+@dataclasses.dataclass(frozen=True)
+class _PieceTask:
+    """``piece_windows`` with the config bound (picklable for spawn-based pools)."""
+
+    data_config: DataConfig
+
+    def __call__(self, ref: PieceRef) -> PieceWindows:
+        return piece_windows(ref, self.data_config)
 
 
 def prepare_dataset(config: Config, inputs: list[str] | None, corpora: list[str] | None,
@@ -100,19 +145,24 @@ def prepare_dataset(config: Config, inputs: list[str] | None, corpora: list[str]
     refs = list_pieces(inputs, corpora)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "report.json").unlink(missing_ok=True)
+    marker = out / INCOMPLETE_MARKER
+    marker.write_text("a prepare run started here and has not finished\n")
+    for name in OUTPUT_FILES:
+        (out / name).unlink(missing_ok=True)
+    remove_stale_shards(out, set())
     workers = max(1, workers or os.cpu_count() or 1)
+    _import_readers(refs)
 
     report = PrepareReport()
     by_split: dict[str, list[PieceWindows]] = {s: [] for s in SPLITS}
     with _progress_bar(progress, len(refs)) as advance:
-        for chunk in _iter_results(refs, data_config, workers):
-            for result in chunk:
-                split = split_for(result.piece_id, data_config)
-                report.add_piece(result.readable, split, len(result.tokens), result.skips)
-                if len(result.tokens):
-                    by_split[split].append(result)
-            advance(len(chunk))
+        for result in _iter_results(refs, data_config, workers):
+            split = split_for(result.piece_id, data_config)
+            report.add_piece(result.piece_id, result.readable, split, len(result.tokens),
+                             result.skips)
+            if len(result.tokens):
+                by_split[split].append(result)
+            advance(1)
 
     shards = {}
     for split in SPLITS:
@@ -126,7 +176,6 @@ def prepare_dataset(config: Config, inputs: list[str] | None, corpora: list[str]
         ids = [r.piece_id for r in results for _ in range(len(r.tokens))]
         shard_count = num_shards or max(1, math.ceil(count / WINDOWS_PER_SHARD))
         shards[split] = write_shards(out, split, tokens, ids, offsets, min(shard_count, count))
-    remove_stale_shards(out, {name for names in shards.values() for name in names})
 
     result = report.to_dict(config=config.name, inputs=list(inputs or []),
                             corpora=list(corpora or []), shards=shards)
@@ -135,6 +184,7 @@ def prepare_dataset(config: Config, inputs: list[str] | None, corpora: list[str]
         write_json(out / "pieces.json",
                    {s: sorted(r.piece_id for r in by_split[s]) for s in SPLITS})
     write_json(out / "report.json", result)
+    marker.unlink()
     if not report.total_windows:
         raise MusicVAEError(f"nothing usable: 0 windows from {report.pieces_listed} pieces "
                             f"({report.summary()}); see {out / 'report.json'}")

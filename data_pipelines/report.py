@@ -6,12 +6,20 @@ import collections
 
 from data_pipelines.splits import SPLITS
 
-# The unit each skip reason counts; reasons starting with "meter " count time segments.
+# The unit each skip reason counts; reasons starting with "meter " count time segments and
+# those starting with "failed (" pieces whose reading or extraction raised that error type.
 SKIP_UNITS = {
     "unreadable file": "files",
     "unreadable tune": "ABC tunes",
+    "unreadable record": "TFRecord records (a damaged file's rest counts as one)",
+    "failed (ErrorType)": "pieces",
+    "timed out": "pieces (over data.max_seconds_per_piece)",
+    "worker crashed": "pieces (their worker process died twice)",
+    "too long": "pieces (over data.max_piece_steps)",
     "no notes": "pieces",
     "meter N/D": "time segments of that meter holding notes",
+    "bad tempo": "time segments holding notes",
+    "bad note times": "notes",
     "drums": "notes",
     "program filtered": "notes",
     "zero velocity": "notes",
@@ -24,6 +32,10 @@ SKIP_UNITS = {
 }
 
 
+# report.json names at most this many pieces per skip reason (in input order), plus their count.
+MAX_NAMED_PIECES = 50
+
+
 class PrepareReport:
     """Counts accumulated over the pieces of one prepare run."""
 
@@ -33,19 +45,27 @@ class PrepareReport:
         self.pieces_per_split: collections.Counter = collections.Counter()
         self.windows_per_split: collections.Counter = collections.Counter()
         self.skips: collections.Counter = collections.Counter()
+        self.skipped_pieces: dict[str, dict] = {}
 
-    def add_piece(self, readable: bool, split: str, windows: int, skips: dict) -> None:
+    def add_piece(self, piece_id: str, readable: bool, split: str, windows: int,
+                  skips: dict) -> None:
         """Record one piece's outcome."""
         self.pieces_listed += 1
-        self.skips.update({k: v for k, v in skips.items() if v})
+        reasons = {k: v for k, v in skips.items() if v}
+        if readable and not windows:
+            reasons["no windows"] = 1
+        self.skips.update(reasons)
+        for reason in reasons:
+            entry = self.skipped_pieces.setdefault(reason, {"pieces": 0, "first": []})
+            entry["pieces"] += 1
+            if len(entry["first"]) < MAX_NAMED_PIECES:
+                entry["first"].append(piece_id)
         if not readable:
             return
         self.pieces_read += 1
         if windows:
             self.pieces_per_split[split] += 1
             self.windows_per_split[split] += windows
-        else:
-            self.skips["no windows"] += 1
 
     @property
     def total_windows(self) -> int:
@@ -61,6 +81,7 @@ class PrepareReport:
             "pieces_with_windows": {s: self.pieces_per_split[s] for s in SPLITS},
             "windows": {s: self.windows_per_split[s] for s in SPLITS},
             "skipped": dict(sorted(self.skips.items())),
+            "skipped_pieces": dict(sorted(self.skipped_pieces.items())),
             "skip_units": SKIP_UNITS,
         }
 

@@ -62,8 +62,8 @@ def example_bytes(tokens: list[int], piece_id: str, bar_offset: int) -> bytes:
 def tfrecord(payload: bytes) -> bytes:
     """One TFRecord: length, masked CRC of the length, payload, masked CRC of the payload."""
     length = struct.pack("<Q", len(payload))
-    return (length + struct.pack("<I", _masked_crc(length)) + payload
-            + struct.pack("<I", _masked_crc(payload)))
+    return (length + struct.pack("<I", masked_crc(length)) + payload
+            + struct.pack("<I", masked_crc(payload)))
 
 
 def _varint(value: int) -> bytes:
@@ -119,7 +119,8 @@ def crc32c(data: bytes) -> int:
     return crc ^ 0xFFFFFFFF
 
 
-def _masked_crc(data: bytes) -> int:
+def masked_crc(data: bytes) -> int:
+    """TFRecord's masked CRC-32C."""
     crc = crc32c(data)
     return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
 

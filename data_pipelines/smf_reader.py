@@ -5,7 +5,8 @@ the bytes once and only keeps what melody extraction needs: notes (with track, c
 tempo and time-signature changes. Like pretty_midi (and so Magenta), tempo and time-signature
 events count only on the first track. Note-offs end the earliest open note of the same pitch on the
 same track and channel; a note-on with velocity 0 is a note-off; the drum channel is 10. Files it
-cannot parse raise ``ValueError`` (callers fall back to pretty_midi).
+cannot parse (a tempo of 0 microseconds per quarter included) raise ``ValueError`` or
+``IndexError`` (callers fall back to pretty_midi).
 """
 
 from __future__ import annotations
@@ -75,7 +76,10 @@ def _read_track(data, pos, end, track, notes, tempos, meters) -> None:
             kind = data[pos]
             size, pos = _varlen(data, pos + 1)
             if track == 0 and kind == 0x51 and size == 3:
-                tempos.append((tick, int.from_bytes(data[pos:pos + 3], "big")))
+                micros = int.from_bytes(data[pos:pos + 3], "big")
+                if not micros:
+                    raise ValueError("tempo 0")
+                tempos.append((tick, micros))
             elif track == 0 and kind == 0x58 and size >= 2:
                 meters.append((tick, data[pos], 2 ** data[pos + 1]))
             elif kind == 0x2F:

@@ -35,7 +35,8 @@ class PieceRef:
     """Where to find a piece without loading it (cheap to list and to send to a worker).
 
     ``kind`` is ``"midi"``, ``"abc"`` (``text`` holds the tune) or ``"notesequence"`` (``offset`` is
-    the record's byte offset in ``path``); ``error`` marks a source that could not even be listed.
+    the record's byte offset in ``path``, -1 for the damaged rest of a file); ``error`` marks a
+    source that could not even be listed.
     """
 
     piece_id: str
@@ -98,11 +99,15 @@ def _file_refs(path: str) -> list[PieceRef]:
     from data_pipelines.tfrecord_source import record_offsets
 
     try:
-        offsets = record_offsets(path)
+        offsets, damage = record_offsets(path)
     except MusicVAEError as exc:
         return [PieceRef(path, "notesequence", path, error=str(exc))]
-    return [PieceRef(f"{path}#{i}", "notesequence", path, offset=o)
+    refs = [PieceRef(f"{path}#{i}", "notesequence", path, offset=o)
             for i, o in enumerate(offsets, start=1)]
+    if damage:  # the good records before the damage are kept; the rest is one unreadable record
+        refs.append(PieceRef(f"{path}#{len(offsets) + 1}", "notesequence", path,
+                             offset=-1, error=f"{path}: {damage}"))
+    return refs
 
 
 def _abc_refs(path: str, id_prefix: str) -> list[PieceRef]:

@@ -1,7 +1,9 @@
 """Magenta-style TFRecord files of serialized NoteSequence protos, read without TensorFlow.
 
-A TFRecord is a sequence of ``uint64 length, uint32 crc, payload, uint32 crc`` records; the CRCs
-are not checked here (a truncated record ends the file and is reported as unreadable).
+A TFRecord is a sequence of ``uint64 length, uint32 masked crc of the length, payload, uint32
+crc`` records. The length's CRC is checked (it is 8 bytes, and a wrong length misframes every
+later record); the payload's is not (a damaged payload fails to parse as a NoteSequence). A file
+cut short or damaged keeps its records up to the damage; the rest is reported as one bad record.
 """
 
 from __future__ import annotations
@@ -9,30 +11,37 @@ from __future__ import annotations
 import struct
 from typing import Iterator
 
+from data_pipelines.shards import masked_crc
 from musicvae_tf.errors import MusicVAEError
 
-_HEADER = struct.Struct("<Q")
+_HEADER = struct.Struct("<QI")
 
 
-def record_offsets(path: str) -> list[int]:
-    """Byte offsets of every complete record's payload in a TFRecord file."""
+def record_offsets(path: str) -> tuple[list[int], str]:
+    """Byte offsets of the payloads of the file's good records, and why reading stopped early
+    (``""`` when the whole file was read)."""
     offsets = []
     try:
         with open(path, "rb") as handle:
             handle.seek(0, 2)
             size = handle.tell()
             position = 0
-            while position + 12 <= size:
+            while position < size:
                 handle.seek(position)
-                (length,) = _HEADER.unpack(handle.read(8))
-                payload = position + 12
+                header = handle.read(_HEADER.size)
+                if len(header) < _HEADER.size:
+                    return offsets, f"truncated TFRecord at byte {position}"
+                length, length_crc = _HEADER.unpack(header)
+                if masked_crc(header[:8]) != length_crc:
+                    return offsets, f"corrupt TFRecord length at byte {position}"
+                payload = position + _HEADER.size
                 if payload + length + 4 > size:
-                    raise MusicVAEError(f"{path}: truncated TFRecord")
+                    return offsets, f"truncated TFRecord at byte {position}"
                 offsets.append(payload)
                 position = payload + length + 4
     except OSError as exc:
         raise MusicVAEError(f"cannot read {path}: {exc.strerror or exc}") from None
-    return offsets
+    return offsets, ""
 
 
 def read_note_sequence(path: str, offset: int):
@@ -52,5 +61,8 @@ def read_note_sequence(path: str, offset: int):
 
 def iter_note_sequences(path: str) -> Iterator:
     """Every NoteSequence in a TFRecord file, in order."""
-    for offset in record_offsets(path):
+    offsets, damage = record_offsets(path)
+    for offset in offsets:
         yield read_note_sequence(path, offset)
+    if damage:
+        raise MusicVAEError(f"{path}: {damage}")

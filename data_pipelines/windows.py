@@ -101,6 +101,8 @@ def describe_no_windows(melodies: list[Melody], skips: collections.Counter,
     meters = sorted(k for k in skips if k.startswith("meter "))
     if skips.get("no notes"):
         return "no notes"
+    if skips.get("too long"):
+        return f"too long (over data.max_piece_steps = {data_config.max_piece_steps} steps)"
     if meters and not melodies:
         return (f"wrong meter ({', '.join(m[6:] for m in meters)}; the config needs "
                 f"{data_config.steps_per_bar} steps per bar)")
