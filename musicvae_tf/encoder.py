@@ -17,13 +17,14 @@ class BidirectionalLstmEncoder(keras.layers.Layer):
     Both Dense layers run in float32 under mixed-precision policies.
     """
 
-    def __init__(self, units, latent_dim, input_dim, **kwargs):
+    def __init__(self, units, latent_dim, input_dim, lstm_impl="auto", **kwargs):
         super().__init__(**kwargs)
         self.units = [int(u) for u in units]
         self.latent_dim = int(latent_dim)
         self.input_dim = int(input_dim)
+        self.lstm_impl = str(lstm_impl)
         self.lstm = LSTMStack(self.units, input_dim=self.input_dim, bidirectional=True,
-                              name="lstm")
+                              impl=self.lstm_impl, name="lstm")
         init = keras.initializers.RandomNormal(stddev=0.001)
         self.mu_layer = keras.layers.Dense(self.latent_dim, kernel_initializer=init,
                                            dtype="float32", name="mu")
@@ -47,5 +48,6 @@ class BidirectionalLstmEncoder(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(units=self.units, latent_dim=self.latent_dim, input_dim=self.input_dim)
+        config.update(units=self.units, latent_dim=self.latent_dim, input_dim=self.input_dim,
+                      lstm_impl=self.lstm_impl)
         return config

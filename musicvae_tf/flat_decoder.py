@@ -28,14 +28,15 @@ class FlatDecoder(keras.layers.Layer):
     under teacher forcing the input at step t is the target at t - 1. The logits Dense is float32.
     """
 
-    def __init__(self, units, latent_dim, num_classes, num_steps, **kwargs):
+    def __init__(self, units, latent_dim, num_classes, num_steps, lstm_impl="auto", **kwargs):
         super().__init__(**kwargs)
         self.units = [int(u) for u in units]
         self.latent_dim = int(latent_dim)
         self.num_classes = int(num_classes)
         self.num_steps = int(num_steps)
+        self.lstm_impl = str(lstm_impl)
         self.lstm = LSTMStack(self.units, input_dim=self.num_classes,
-                              conditioning_dim=self.latent_dim, name="lstm")
+                              conditioning_dim=self.latent_dim, impl=self.lstm_impl, name="lstm")
         self.initial_state_layer = keras.layers.Dense(2 * sum(self.units), activation="tanh",
                                                       name="initial_state")
         self.output_layer = keras.layers.Dense(self.num_classes, dtype="float32", name="logits")
@@ -68,5 +69,6 @@ class FlatDecoder(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config.update(units=self.units, latent_dim=self.latent_dim,
-                      num_classes=self.num_classes, num_steps=self.num_steps)
+                      num_classes=self.num_classes, num_steps=self.num_steps,
+                      lstm_impl=self.lstm_impl)
         return config

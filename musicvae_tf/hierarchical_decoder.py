@@ -27,7 +27,7 @@ class HierarchicalDecoder(keras.layers.Layer):
     """
 
     def __init__(self, conductor_units, units, latent_dim, num_classes, num_bars, steps_per_bar,
-                 **kwargs):
+                 lstm_impl="auto", **kwargs):
         super().__init__(**kwargs)
         self.conductor_units = [int(u) for u in conductor_units]
         self.units = [int(u) for u in units]
@@ -35,11 +35,14 @@ class HierarchicalDecoder(keras.layers.Layer):
         self.num_classes = int(num_classes)
         self.num_bars = int(num_bars)
         self.steps_per_bar = int(steps_per_bar)
-        self.conductor = LSTMStack(self.conductor_units, input_dim=1, name="conductor")
+        self.lstm_impl = str(lstm_impl)
+        self.conductor = LSTMStack(self.conductor_units, input_dim=1, impl=self.lstm_impl,
+                                   name="conductor")
         self.conductor_initial_state_layer = keras.layers.Dense(
             2 * sum(self.conductor_units), activation="tanh", name="conductor_initial_state")
         self.lstm = LSTMStack(self.units, input_dim=self.num_classes,
-                              conditioning_dim=self.conductor_units[-1], name="bar_lstm")
+                              conditioning_dim=self.conductor_units[-1], impl=self.lstm_impl,
+                              name="bar_lstm")
         self.initial_state_layer = keras.layers.Dense(2 * sum(self.units), activation="tanh",
                                                       name="bar_initial_state")
         self.output_layer = keras.layers.Dense(self.num_classes, dtype="float32", name="logits")
@@ -87,5 +90,6 @@ class HierarchicalDecoder(keras.layers.Layer):
         config = super().get_config()
         config.update(conductor_units=self.conductor_units, units=self.units,
                       latent_dim=self.latent_dim, num_classes=self.num_classes,
-                      num_bars=self.num_bars, steps_per_bar=self.steps_per_bar)
+                      num_bars=self.num_bars, steps_per_bar=self.steps_per_bar,
+                      lstm_impl=self.lstm_impl)
         return config

@@ -1,4 +1,4 @@
-"""A stacked, optionally bidirectional LSTM layer built for CPU training speed."""
+"""A stacked, optionally bidirectional LSTM layer: the fused CPU kernel or Keras's (cuDNN) LSTM."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import keras
 import tensorflow as tf
 
 from musicvae_tf.lstm_core import lstm_sequence
+from musicvae_tf.lstm_keras import keras_lstm, resolve_lstm_impl
 
 
 def _forget_bias_ones(shape, dtype=None):
@@ -25,6 +26,12 @@ class LSTMStack(keras.layers.Layer):
     since ``concat(x, c) @ K = x @ K[:dx] + c @ K[dx:]``). The recurrence is
     :func:`musicvae_tf.lstm_core.lstm_sequence`.
 
+    ``impl`` picks how whole sequences run over these same weights: ``fused`` (above), ``keras``
+    (:func:`musicvae_tf.lstm_keras.keras_lstm`, cuDNN on a GPU; the conditioning is concatenated
+    to every step and a backward direction runs on the reversed sequence) or ``auto`` (keras when
+    a GPU is visible, decided when the layer is traced). Step-by-step decoding uses
+    :meth:`step_weights` either way.
+
     Recurrent kernels default to Glorot-uniform like Magenta's TF1 cells (Keras's orthogonal
     default takes seconds per 2048-unit matrix on CPU, which makes full-size models slow to build).
     Bidirectional layers feed ``concat(forward_t, backward_t)`` to the next layer.
@@ -32,7 +39,7 @@ class LSTMStack(keras.layers.Layer):
 
     def __init__(self, units, input_dim, conditioning_dim=0, bidirectional=False,
                  kernel_initializer="glorot_uniform", recurrent_initializer="glorot_uniform",
-                 **kwargs):
+                 impl="auto", **kwargs):
         super().__init__(**kwargs)
         self.units = [int(u) for u in units]
         self.input_dim = int(input_dim)
@@ -41,6 +48,8 @@ class LSTMStack(keras.layers.Layer):
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.recurrent_initializer = keras.initializers.get(recurrent_initializer)
         self.directions = ("fw", "bw") if self.bidirectional else ("fw",)
+        resolve_lstm_impl(impl)  # reject unknown names early
+        self.impl = str(impl)
 
     def build(self, input_shape=None):
         """Create every weight from the constructor's sizes (the input shape is not needed)."""
@@ -86,6 +95,8 @@ class LSTMStack(keras.layers.Layer):
           ``(outputs [B, T, H_top * directions], final_states)`` where ``final_states`` is the flat
           list ``[h, c]`` per layer and direction (forward first).
         """
+        if resolve_lstm_impl(self.impl) == "keras":
+            return self._call_keras(inputs, conditioning, initial_states)
         dtype = self.compute_dtype
         x = tf.transpose(tf.cast(inputs, dtype), [1, 0, 2])  # [T, B, D]
         num_steps, batch = tf.shape(x)[0], tf.shape(x)[1]
@@ -123,11 +134,38 @@ class LSTMStack(keras.layers.Layer):
                 x = tf.concat([outputs[:, 0], tf.reverse(outputs[:, 1], axis=[0])], axis=-1)
         return tf.transpose(x, [1, 0, 2]), final_states
 
+    def _call_keras(self, inputs, conditioning, initial_states):
+        """:meth:`call` through :func:`keras_lstm`, one layer and direction at a time."""
+        dtype = self.compute_dtype
+        x = tf.cast(inputs, dtype)  # [B, T, D]
+        batch = tf.shape(x)[0]
+        if self.conditioning_dim:
+            conditioning = tf.cast(conditioning, dtype)[:, tf.newaxis]
+            x = tf.concat([x, tf.broadcast_to(
+                conditioning, [batch, tf.shape(x)[1], self.conditioning_dim])], axis=-1)
+        final_states = []
+        for index, (units, layer) in enumerate(zip(self.units, self.cell_weights)):
+            if initial_states is not None:
+                h0 = tf.cast(initial_states[2 * index], dtype)
+                c0 = tf.cast(initial_states[2 * index + 1], dtype)
+            else:
+                h0 = c0 = tf.zeros([batch, units], dtype)
+            outputs = []
+            for direction, weights in zip(self.directions, layer):
+                kernel, recurrent, bias = (tf.cast(w, dtype) for w in weights)
+                backward = direction == "bw"
+                sequence = tf.reverse(x, axis=[1]) if backward else x
+                output, h, c = keras_lstm(sequence, h0, c0, kernel, recurrent, bias)
+                outputs.append(tf.reverse(output, axis=[1]) if backward else output)
+                final_states += [h, c]
+            x = outputs[0] if len(outputs) == 1 else tf.concat(outputs, axis=-1)
+        return x, final_states
+
     def get_config(self):
         config = super().get_config()
         config.update(
             units=self.units, input_dim=self.input_dim, conditioning_dim=self.conditioning_dim,
-            bidirectional=self.bidirectional,
+            bidirectional=self.bidirectional, impl=self.impl,
             kernel_initializer=keras.initializers.serialize(self.kernel_initializer),
             recurrent_initializer=keras.initializers.serialize(self.recurrent_initializer))
         return config

@@ -19,12 +19,14 @@ class MusicVAE(keras.Model):
 
     ``model(one_hot, training, sampling_probability, seed)`` returns a dict with float32
     ``logits [B, T, C]``, ``mu``, ``sigma`` and ``z`` (a posterior sample when training, else mu).
-    Teacher forcing runs whole sequences through the fused LSTM layers; a sampling probability
-    above zero (scheduled sampling) switches to step-by-step decoding.
+    Teacher forcing runs whole sequences through the LSTM layers (``lstm_impl``: the fused CPU
+    kernel, Keras's cuDNN-capable LSTM, or ``auto``; same weights); a sampling probability above
+    zero (scheduled sampling) switches to step-by-step decoding.
     """
 
     def __init__(self, num_classes, num_bars, steps_per_bar, encoder_units, latent_dim,
-                 decoder="flat", decoder_units=(256, 256), conductor_units=(), **kwargs):
+                 decoder="flat", decoder_units=(256, 256), conductor_units=(), lstm_impl="auto",
+                 **kwargs):
         super().__init__(**kwargs)
         self.num_classes = int(num_classes)
         self.num_bars = int(num_bars)
@@ -35,15 +37,18 @@ class MusicVAE(keras.Model):
         self.decoder_kind = str(decoder)
         self.decoder_units = [int(u) for u in decoder_units]
         self.conductor_units = [int(u) for u in conductor_units]
+        self.lstm_impl = str(lstm_impl)
         self.encoder = BidirectionalLstmEncoder(self.encoder_units, self.latent_dim,
-                                                self.num_classes, name="encoder")
+                                                self.num_classes, lstm_impl=self.lstm_impl,
+                                                name="encoder")
         if self.decoder_kind == "flat":
             self.decoder = FlatDecoder(self.decoder_units, self.latent_dim, self.num_classes,
-                                       self.num_steps, name="decoder")
+                                       self.num_steps, lstm_impl=self.lstm_impl, name="decoder")
         elif self.decoder_kind == "hierarchical":
             self.decoder = HierarchicalDecoder(self.conductor_units, self.decoder_units,
                                                self.latent_dim, self.num_classes, self.num_bars,
-                                               self.steps_per_bar, name="decoder")
+                                               self.steps_per_bar, lstm_impl=self.lstm_impl,
+                                               name="decoder")
         else:
             raise ValueError(f"unknown decoder {decoder!r}")
         self._sample_function = tf.function(self._sample, reduce_retracing=True)
@@ -121,7 +126,8 @@ class MusicVAE(keras.Model):
         config.update(num_classes=self.num_classes, num_bars=self.num_bars,
                       steps_per_bar=self.steps_per_bar, encoder_units=self.encoder_units,
                       latent_dim=self.latent_dim, decoder=self.decoder_kind,
-                      decoder_units=self.decoder_units, conductor_units=self.conductor_units)
+                      decoder_units=self.decoder_units, conductor_units=self.conductor_units,
+                      lstm_impl=self.lstm_impl)
         return config
 
 
