@@ -138,6 +138,7 @@ def build_model(config) -> MusicVAE:
         num_classes=data.num_classes, num_bars=data.num_bars, steps_per_bar=data.steps_per_bar,
         encoder_units=model_config.encoder_units, latent_dim=model_config.latent_dim,
         decoder=model_config.decoder, decoder_units=model_config.decoder_units,
-        conductor_units=model_config.conductor_units, name="music_vae")
+        conductor_units=model_config.conductor_units, lstm_impl=model_config.lstm_impl,
+        name="music_vae")
     model.build((None, data.num_steps, data.num_classes))
     return model
