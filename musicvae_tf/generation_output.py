@@ -25,6 +25,7 @@ class OutputWriter:
     out_dir: Path
     data_config: DataConfig
     wav: bool = True
+    qpm: float = 120.0  # tempo of every MIDI (and WAV) file written
     written: list[Path] = dataclasses.field(default_factory=list)
 
     def __post_init__(self):
@@ -43,7 +44,7 @@ class OutputWriter:
         from data_pipelines.tokens import write_midi
 
         midi_path = self.out_dir / f"{stem}.mid"
-        write_midi(np.asarray(tokens), midi_path, self.data_config)
+        write_midi(np.asarray(tokens), midi_path, self.data_config, qpm=self.qpm)
         self.written.append(midi_path)
         if plot:
             self.written.append(plot_piano_roll(tokens, self.out_dir / f"{stem}.png", self.data_config,

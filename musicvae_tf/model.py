@@ -142,3 +142,21 @@ def build_model(config) -> MusicVAE:
         name="music_vae")
     model.build((None, data.num_steps, data.num_classes))
     return model
+
+
+def config_mismatches(model, config) -> list[str]:
+    """Fields on which a loaded MusicVAE and a :class:`Config` disagree, as ``name model/config``
+    strings (empty when they agree, or when ``model`` is not a MusicVAE)."""
+    if not isinstance(model, MusicVAE):
+        return []
+    data, sizes = config.data, config.model
+    expected = dict(num_classes=data.num_classes, num_bars=data.num_bars,
+                    steps_per_bar=data.steps_per_bar, encoder_units=list(sizes.encoder_units),
+                    latent_dim=sizes.latent_dim, decoder=sizes.decoder,
+                    decoder_units=list(sizes.decoder_units),
+                    conductor_units=list(sizes.conductor_units))
+    actual = model.get_config()
+    found = {key: list(value) if isinstance(value, (list, tuple)) else value
+             for key, value in actual.items() if key in expected}
+    return [f"{key} {found[key]}/{value}" for key, value in expected.items()
+            if key in found and found[key] != value]

@@ -1,7 +1,7 @@
 """Piano-roll pictures (PNG) of token melodies and NoteSequences.
 
-Time runs left to right in bars (thin lines on beats, thick lines on bars), pitch bottom to top
-with note names on the axis. ``highlight_bars`` shades bars, e.g. the bars an inpainting model
+Time runs left to right in bars (thin lines on beats, thick lines on bars, bars numbered from 1
+as musicians count), pitch bottom to top with note names on the axis. ``highlight_bars`` shades bars, e.g. the bars an inpainting model
 filled in. Files are written atomically with the non-interactive Agg backend.
 """
 
@@ -61,6 +61,31 @@ def plot_token_grid(list_of_tokens: Sequence, path: str | Path, data_config: Dat
     return _save(fig, path)
 
 
+def plot_token_matrix(rows: Sequence[Sequence], path: str | Path, data_config: DataConfig,
+                      titles: Sequence[Sequence[str]] | None = None) -> Path:
+    """Draw melodies laid out as a grid (``rows[r][c]``, e.g. a 4-corner interpolation) on shared
+    axes, one small piano roll per cell."""
+    if not rows or not all(len(row) == len(rows[0]) > 0 for row in rows):
+        raise ValueError("plot_token_matrix needs a non-empty rectangular grid of melodies")
+    parsed = [[_notes_and_length(item, data_config) for item in row] for row in rows]
+    cells = [cell for row in parsed for cell in row]
+    num_bars = max(1, max(math.ceil(length / data_config.steps_per_bar) for _, length in cells))
+    span = _pitch_span([notes for notes, _ in cells])
+    num_rows, num_cols = len(parsed), len(parsed[0])
+    width = min(1.0 + 1.0 * num_bars, 8.0)
+    fig, axes = plt.subplots(num_rows, num_cols, figsize=(width * num_cols, 1.8 * num_rows),
+                             sharex=True, sharey=True, squeeze=False)
+    for r, row in enumerate(parsed):
+        for c, (notes, _) in enumerate(row):
+            ax = axes[r][c]
+            _draw(ax, notes, num_bars, data_config, span, None)
+            if titles is not None:
+                ax.set_title(titles[r][c], fontsize=8, loc="left")
+            if r < num_rows - 1:
+                ax.set_xlabel("")
+    return _save(fig, path)
+
+
 def _notes_and_length(item, data_config: DataConfig) -> tuple[list[Note], int]:
     """Notes in steps and the length in steps of tokens or a NoteSequence."""
     if hasattr(item, "notes") and hasattr(item, "total_time"):
@@ -112,7 +137,8 @@ def _draw(ax, notes: list[Note], num_bars: int, data_config: DataConfig, span: t
                    linewidth=0.8 if on_bar else 0.4, zorder=0)
     ax.set_xlim(0, num_bars)
     ax.set_ylim(low - 0.5, high + 0.5)
-    ax.set_xticks(range(num_bars + 1))
+    ax.set_xticks([bar + 0.5 for bar in range(num_bars)], [str(bar + 1) for bar in range(num_bars)])
+    ax.tick_params(axis="x", length=0)
     c_pitches = [p for p in range(low, high + 1) if p % 12 == 0] or [low]
     ax.set_yticks(c_pitches, [_pitch_name(p) for p in c_pitches])
     ax.set_xlabel("bar")

@@ -7,6 +7,8 @@ chunks so memory stays bounded and a given seed always gives the same output.
 
 Unlike Magenta's ``TrainedModel.encode``, inputs that hold several windows are not refused: every
 window is encoded and returned with its source and bar offset, or the caller picks one with ``bar=``.
+Bars are counted from 1 as musicians count (``bar=1`` is the window that starts the melody);
+``Window.bar_offset`` stays a 0-based offset.
 """
 
 from __future__ import annotations
@@ -27,14 +29,19 @@ CONFIG_FILE = "config.yaml"
 # Rows decoded per call of the model: bounds memory and fixes how seeds map to rows.
 DECODE_CHUNK = 256
 _SEED_MODULUS = 2**31 - 1
+# Multiple of an attribute vector added by shift() when no amount is given (CLI and API alike).
+DEFAULT_AMOUNT = 1.0
+DEFAULT_QPM = 120.0
 
 
 @dataclasses.dataclass(frozen=True)
 class EncodedWindows:
-    """Posterior of every encoded window; unpacks as ``z, mu, sigma = model.encode(...)``.
+    """Posterior of every encoded window.
 
-    ``z`` is a posterior sample, ``mu``/``sigma`` the posterior mean and scale (float32 [N, D]);
-    ``windows[i]`` (source, melody_index, bar_offset, tokens) says where row ``i`` came from.
+    Fields: ``z`` a posterior sample, ``mu``/``sigma`` the posterior mean and scale (float32
+    [N, D]), ``windows[i]`` (source, melody_index, bar_offset, tokens) where row ``i`` came from.
+    As a tuple it is ``(z, mu, sigma)``, like Magenta's ``encode``: ``z, mu, sigma =
+    model.encode(x)`` and ``model.encode(x)[1]`` is ``mu``; ``len()`` is the number of windows.
     """
 
     z: np.ndarray
@@ -44,6 +51,9 @@ class EncodedWindows:
 
     def __iter__(self) -> Iterator[np.ndarray]:
         return iter((self.z, self.mu, self.sigma))
+
+    def __getitem__(self, index):
+        return (self.z, self.mu, self.sigma)[index]
 
     def __len__(self) -> int:
         return len(self.windows)
@@ -99,7 +109,11 @@ class TrainedModel:
             model = keras.saving.load_model(path, compile=False)
         except Exception as exc:  # Keras raises many types for a corrupt or foreign file.
             raise MusicVAEError(f"cannot load model {path}: {type(exc).__name__}: {exc}") from None
-        return cls(model, _config_for(model, path), path)
+        config = _config_for(model, path)
+        from musicvae_tf.training.run_files import check_model_matches
+
+        check_model_matches(model, config, path)
+        return cls(model, config, path)
 
     @property
     def data_config(self) -> DataConfig:
@@ -127,15 +141,16 @@ class TrainedModel:
         return np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype(np.float32)
 
     def sample_tokens(self, n: int, temperature: float = 0.5, seed: int | None = None,
-                      attribute: str | None = None, amount: float = 0.0) -> np.ndarray:
+                      attribute: str | None = None, amount: float | None = None) -> np.ndarray:
         """Decode ``n`` prior samples (optionally shifted along an attribute vector) to tokens [n, T]."""
         z = self.shift(self.sample_latents(n, seed), attribute, amount)
         return self.decode_tokens(z, temperature=temperature, seed=seed)
 
     def sample(self, n: int, temperature: float = 0.5, seed: int | None = None,
-               attribute: str | None = None, amount: float = 0.0) -> list:
+               attribute: str | None = None, amount: float | None = None,
+               qpm: float = DEFAULT_QPM) -> list:
         """``n`` new melodies as NoteSequences; the same seed gives the same melodies."""
-        return self.to_note_sequences(self.sample_tokens(n, temperature, seed, attribute, amount))
+        return self.to_note_sequences(self.sample_tokens(n, temperature, seed, attribute, amount), qpm)
 
     def decode_tokens(self, z: np.ndarray, temperature: float = 0.5, seed: int | None = None) -> np.ndarray:
         """Decode latents [N, D] to tokens int32 [N, T] (temperature 0 = most likely token)."""
@@ -160,29 +175,33 @@ class TrainedModel:
             return np.zeros((0, self.data_config.num_steps), np.int32)
         return np.concatenate(chunks)
 
-    def decode(self, z: np.ndarray, temperature: float = 0.5, seed: int | None = None) -> list:
+    def decode(self, z: np.ndarray, temperature: float = 0.5, seed: int | None = None,
+               qpm: float = DEFAULT_QPM) -> list:
         """Decode latents [N, D] to NoteSequences."""
-        return self.to_note_sequences(self.decode_tokens(z, temperature, seed))
+        return self.to_note_sequences(self.decode_tokens(z, temperature, seed), qpm)
 
-    def to_note_sequences(self, tokens: np.ndarray) -> list:
-        """Token rows -> NoteSequences at 120 qpm (SPEC §1)."""
+    def to_note_sequences(self, tokens: np.ndarray, qpm: float = DEFAULT_QPM) -> list:
+        """Token rows -> NoteSequences at ``qpm`` quarter notes per minute (SPEC §1)."""
         from data_pipelines.tokens import tokens_to_note_sequence
 
-        return [tokens_to_note_sequence(row, self.data_config) for row in np.asarray(tokens)]
+        return [tokens_to_note_sequence(row, self.data_config, qpm=qpm) for row in np.asarray(tokens)]
 
     # ----------------------------------------------------------------------------- encoding
 
     def windows(self, inputs, bar: int | None = None) -> list:
         """Every usable window of ``inputs`` (one or a list of MIDI paths, PrettyMIDI, NoteSequences).
 
-        With ``bar`` only the window starting at that bar (of each input's first melody that has
-        one) is kept. An input without a usable window raises MusicVAEError naming the reason.
+        With ``bar`` only the window starting at that bar (counted from 1, of each input's first
+        melody that has one) is kept. An input without a usable window raises MusicVAEError naming
+        the reason.
         """
         from data_pipelines.windows import windows_from_file
 
         items = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
         if not items:
             raise UsageError("nothing to encode")
+        if bar is not None and (int(bar) != bar or bar < 1):
+            raise UsageError(f"bars count from 1, got bar {bar}")
         chosen = []
         for item in items:
             if isinstance(item, (str, Path)) and not Path(item).is_file():
@@ -243,14 +262,28 @@ class TrainedModel:
         return self.to_note_sequences(result.tokens)
 
     def similar_latents(self, mu: np.ndarray, n: int, similarity: float, seed: int | None = None) -> np.ndarray:
-        """``n`` latents with cosine similarity ``similarity`` to ``mu`` and the same norm, float32 [n, D].
+        """``n`` latents ``s * mu + (1 - s) * noise`` with noise ~ N(0, I), float32 [n, D].
 
-        Each is ``|mu| * (s * u + sqrt(1 - s^2) * v)`` with ``u`` the direction of ``mu`` and ``v`` a
-        random unit vector orthogonal to it (as magenta-js ``similar``, which also keeps the norm).
+        magenta-js ``similar``'s mix: ``similarity`` ``s`` in [0, 1]; 1 gives ``mu`` itself, 0 a
+        prior sample unrelated to it.
         """
         _check_count(n, "n")
-        if not -1.0 <= similarity <= 1.0:
-            raise UsageError(f"similarity must lie in [-1, 1], got {similarity}")
+        if not 0.0 <= similarity <= 1.0:
+            raise UsageError(f"similarity must lie in [0, 1], got {similarity}")
+        mu = np.asarray(mu, np.float32).reshape(1, -1)
+        noise = np.random.default_rng(seed).standard_normal((n, mu.shape[1])).astype(np.float32)
+        return (similarity * mu + (1.0 - similarity) * noise).astype(np.float32)
+
+    def cosine_latents(self, mu: np.ndarray, n: int, cosine: float, seed: int | None = None) -> np.ndarray:
+        """``n`` latents at cosine similarity ``cosine`` to ``mu`` with the same norm, float32 [n, D].
+
+        Each is ``|mu| * (c * u + sqrt(1 - c^2) * v)`` with ``u`` the direction of ``mu`` and ``v`` a
+        random unit vector orthogonal to it. Unlike :meth:`similar_latents` every result stays as far
+        from the origin as ``mu``, where the decoder saw its training latents; ``c`` in [-1, 1].
+        """
+        _check_count(n, "n")
+        if not -1.0 <= cosine <= 1.0:
+            raise UsageError(f"cosine must lie in [-1, 1], got {cosine}")
         mu = np.asarray(mu, np.float64).reshape(-1)
         norm = np.linalg.norm(mu)
         rng = np.random.default_rng(seed)
@@ -260,19 +293,20 @@ class TrainedModel:
         noise = rng.standard_normal((n, mu.size))
         noise -= (noise @ unit)[:, None] * unit
         noise /= np.maximum(np.linalg.norm(noise, axis=1, keepdims=True), 1e-12)
-        return (norm * (similarity * unit + np.sqrt(1.0 - similarity**2) * noise)).astype(np.float32)
+        return (norm * (cosine * unit + np.sqrt(1.0 - cosine**2) * noise)).astype(np.float32)
 
     def similar_tokens(self, x, n: int, similarity: float, temperature: float = 0.5,
                        seed: int | None = None, bar: int | None = None) -> np.ndarray:
-        """Decode ``n`` latents at cosine similarity ``similarity`` to the posterior mean of ``x``."""
+        """Decode ``n`` latents mixed from the posterior mean of ``x`` and noise (magenta-js
+        ``similar``, see :meth:`similar_latents`); ``bar`` picks the window of ``x``."""
         encoded = self.encode_one(x, bar)
         z = self.similar_latents(encoded.mu[0], n, similarity, seed)
         return self.decode_tokens(z, temperature=temperature, seed=seed)
 
     def similar(self, x, n: int, similarity: float, temperature: float = 0.5, seed: int | None = None,
-                bar: int | None = None) -> list:
+                bar: int | None = None, qpm: float = DEFAULT_QPM) -> list:
         """Melodies similar to ``x`` as NoteSequences (see :meth:`similar_tokens`)."""
-        return self.to_note_sequences(self.similar_tokens(x, n, similarity, temperature, seed, bar))
+        return self.to_note_sequences(self.similar_tokens(x, n, similarity, temperature, seed, bar), qpm)
 
     # ----------------------------------------------------------------------------- attributes
 
@@ -287,13 +321,15 @@ class TrainedModel:
             self._attribute_vectors = AttributeVectors.load(path)
         return self._attribute_vectors
 
-    def shift(self, z: np.ndarray, attribute: str | None, amount: float) -> np.ndarray:
-        """``z + amount * vector(attribute)``; ``z`` unchanged when no attribute is given."""
+    def shift(self, z: np.ndarray, attribute: str | None, amount: float | None = None) -> np.ndarray:
+        """``z + amount * vector(attribute)`` (``amount`` defaults to ``DEFAULT_AMOUNT``, 1.0); ``z``
+        unchanged when no attribute is given."""
         if attribute is None:
             if amount:
-                raise UsageError("--amount needs --attribute")
+                raise UsageError("an amount needs an attribute (--amount needs --attribute)")
             return np.asarray(z, np.float32)
         check_attribute_name(attribute)
+        amount = DEFAULT_AMOUNT if amount is None else amount
         return (np.asarray(z, np.float32) + amount * self.attribute_vectors.vector(attribute)).astype(np.float32)
 
     def compute_attribute_vectors(self, data_dir: str | Path, split: str = "train",
@@ -349,12 +385,13 @@ def _config_for(model, model_file: Path) -> Config:
 
 
 def _window_at(windows: Sequence, bar: int, item) -> Any:
+    """The window that starts at 1-based ``bar``."""
     for window in windows:
-        if window.bar_offset == bar:
+        if window.bar_offset == bar - 1:
             return window
-    offsets = sorted({w.bar_offset for w in windows})
+    starts = sorted({w.bar_offset + 1 for w in windows})
     raise MusicVAEError(f"{_describe(item)}: no window starts at bar {bar}; windows start at bars "
-                        f"{', '.join(map(str, offsets))}")
+                        f"{', '.join(map(str, starts))}")
 
 
 def _describe(item) -> str:

@@ -7,7 +7,7 @@ import pytest
 
 from generation_support import synthetic_melodies, trained_run_dir, write_melody_midi
 from musicvae_tf.attributes import attribute_values, compute_attribute_vectors
-from musicvae_tf.errors import MusicVAEError
+from musicvae_tf.errors import MusicVAEError, UsageError
 from musicvae_tf.trained_model import TrainedModel
 
 PENTATONIC = [60, 62, 64, 67, 69]  # 5 pitches cycled over 4-beat bars: every window differs
@@ -58,10 +58,12 @@ def test_encode_returns_every_window_with_its_bar(model, four_bar_midi):
     assert z.shape == mu.shape == sigma.shape == (count, 8)
     assert np.all(sigma > 0) and not np.allclose(mu[0], mu[1])
     assert encoded.tokens.shape == (count, 32)
-    picked = model.encode(four_bar_midi, bar=1)
+    picked = model.encode(four_bar_midi, bar=2)  # bars count from 1: the window at offset 1
     assert len(picked) == 1 and picked.windows[0].bar_offset == 1
+    picked_z, picked_mu, picked_sigma = picked
+    assert picked[0] is picked_z and picked[1] is picked.mu is picked_mu and picked[-1] is picked_sigma
     np.testing.assert_allclose(picked.mu[0], mu[1], rtol=1e-5, atol=1e-6)
-    with pytest.raises(MusicVAEError, match="no window starts at bar 7.*0, 1, 2"):
+    with pytest.raises(MusicVAEError, match="no window starts at bar 7.*1, 2, 3"):
         model.encode(four_bar_midi, bar=7)
 
 
@@ -114,9 +116,19 @@ def test_interpolating_a_melody_with_itself_is_finite_and_constant(model, four_b
     assert all(np.array_equal(row, result.tokens[0]) for row in result.tokens)
 
 
-def test_similar_latents_have_the_requested_cosine_similarity(model, four_bar_midi):
+def test_similar_latents_mix_mu_and_noise_as_magenta_js(model, four_bar_midi):
     mu = model.encode_one(four_bar_midi).mu[0]
-    z = model.similar_latents(mu, 16, 0.8, seed=0)
+    noise = np.random.default_rng(0).standard_normal((16, mu.size)).astype(np.float32)
+    np.testing.assert_allclose(model.similar_latents(mu, 16, 0.8, seed=0), 0.8 * mu + 0.2 * noise,
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model.similar_latents(mu, 2, 1.0, seed=0), np.stack([mu, mu]), atol=1e-6)
+    with pytest.raises(UsageError, match=r"\[0, 1\]"):
+        model.similar_latents(mu, 2, -0.5)
+
+
+def test_cosine_latents_have_the_requested_cosine_similarity(model, four_bar_midi):
+    mu = model.encode_one(four_bar_midi).mu[0]
+    z = model.cosine_latents(mu, 16, 0.8, seed=0)
     cosine = z @ mu / (np.linalg.norm(z, axis=1) * np.linalg.norm(mu))
     np.testing.assert_allclose(cosine, 0.8, atol=1e-5)
     np.testing.assert_allclose(np.linalg.norm(z, axis=1), np.linalg.norm(mu), rtol=1e-5)

@@ -62,7 +62,7 @@ def test_sample_writes_seeded_midi_and_png(run_dir, tmp_path, capsys):
 
 def test_sample_like_an_input(run_dir, tunes, tmp_path):
     out = tmp_path / "like"
-    assert generate(["sample", "--model", run_dir, "--like", tunes[0], "--bar", "1", "--similarity", "0.9",
+    assert generate(["sample", "--model", run_dir, "--like", tunes[0], "--bar", "2", "--similarity", "0.9",
                      "--num-outputs", "2", "--seed", "3", "--out", str(out)]) == 0
     assert names(out, ".mid") == ["sample_00.mid", "sample_01.mid"]
     for name in names(out, ".mid"):
@@ -72,7 +72,7 @@ def test_sample_like_an_input(run_dir, tunes, tmp_path):
 def test_interpolate_writes_every_step_and_a_grid(run_dir, tunes, tmp_path):
     out = tmp_path / "interp"
     assert generate(["interpolate", "--model", run_dir, "--input", *tunes, "--num-outputs", "4",
-                 "--method", "lerp", "--bar", "1", "0", "--seed", "1", "--out", str(out)]) == 0
+                 "--method", "lerp", "--bar", "2", "1", "--seed", "1", "--out", str(out)]) == 0
     assert names(out, ".mid") == ["input_a.mid", "input_b.mid", "interp_00.mid", "interp_01.mid",
                                   "interp_02.mid", "interp_03.mid"]
     assert "interpolation.png" in names(out, ".png")
@@ -87,6 +87,7 @@ def test_encode_writes_latents_and_reconstructions(run_dir, tunes, tmp_path):
         count = len(latents["mu"])
         assert latents["mu"].shape == latents["z"].shape == (count, 8)
         assert list(latents["bar_offset"][:3]) == [0, 1, 2]
+        assert list(latents["bar"][:3]) == [1, 2, 3]
         assert set(latents["source"]) == set(tunes)
     assert len(names(out, ".mid")) == 2 * count and len(names(out, ".png")) == count
 
@@ -131,7 +132,7 @@ def test_attributes_and_interpolation_from_a_prepared_split(run_dir, tmp_path, c
     (["sample", "--model", "{run}", "--temperature", "-1", "--out", "{tmp}/o"], "temperature"),
     (["sample", "--model", "{run}", "--bar", "2", "--out", "{tmp}/o"], "--like"),
     (["interpolate", "--model", "{run}", "--input", "{drums}", "{drums}", "--bar", "1", "2", "3",
-      "--out", "{tmp}/o"], "--bar takes one or two"),
+      "--out", "{tmp}/o"], "--bar takes one bar number for all inputs or one per input"),
     (["sample", "--model", "{run}", "--attribute", "note_density", "--out", "{tmp}/o"], "attribute vectors"),
 ])
 def test_errors_are_one_line(run_dir, tmp_path, capsys, argv, message):

@@ -129,8 +129,8 @@ def test_cli_writes_completed_midi_and_png(run_dir, config, tmp_path):
     assert main(["inpaint", "--model", str(run_dir), "--input", str(source), "--bars", "9-12",
                  "--num-outputs", "2", "--temperature", "0.8", "--seed", "1", "--out", str(out)]) == 0
     for index in (1, 2):
-        assert (out / f"inpainted_{index}.png").stat().st_size > 0
-        written = read_piece(out / f"inpainted_{index}.mid", config.data).tokens
+        assert (out / f"inpainted_{index:02d}.png").stat().st_size > 0
+        written = read_piece(out / f"inpainted_{index:02d}.mid", config.data).tokens
         # The rest of the piece is untouched; only bars 9-12 may differ.
         np.testing.assert_array_equal(written[:8 * 16], tokens[:8 * 16])
         np.testing.assert_array_equal(written[12 * 16:18 * 16], tokens[12 * 16:])

@@ -31,6 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     common.add_sampling_arguments(parser)
     parser.add_argument("--out", default=None, metavar="DIR",
                         help="also write example melodies shifted along each vector here")
+    parser.add_argument("--qpm", type=common.tempo, default=None,
+                        help=f"tempo of the example MIDI/WAV files (default {common.DEFAULT_QPM:g})")
     parser.add_argument("--no-wav", action="store_true", help="skip .wav rendering of the examples")
 
 
@@ -69,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
                                       model.data_config)[name]
             print(f"  {name:<18} {_mean(lower):8.3f} {_mean(base[name]):8.3f} {_mean(higher):8.3f}")
     if args.out:
-        _write_examples(model, vectors, args.out, args.check_amount, temperature, seed, not args.no_wav)
+        _write_examples(model, vectors, common.output_writer(args, model.data_config),
+                        args.check_amount, temperature, seed)
     return 0
 
 
@@ -80,14 +83,12 @@ def _mean(values) -> float:
     return float(finite.mean()) if finite.size else float("nan")
 
 
-def _write_examples(model, vectors, out_dir, amount: float, temperature: float, seed: int, wav: bool) -> None:
+def _write_examples(model, vectors, writer, amount: float, temperature: float, seed: int) -> None:
     """Per attribute: one latent at amounts -2k..+2k as MIDI + PNG, and a grid PNG of all five."""
     import numpy as np
 
-    from musicvae_tf.generation_output import OutputWriter
     from musicvae_tf.plotting import plot_token_grid
 
-    writer = OutputWriter(out_dir, model.data_config, wav=wav)
     z = model.sample_latents(1, seed)
     amounts = np.linspace(-2.0, 2.0, 5) * amount
     for name in vectors.vectors:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from musicvae_tf.cli.generation_args import seed_value
 from musicvae_tf.errors import UsageError
 
 HELP = ("evaluate a trained, shipped or imported model on a prepared split (accuracies, NLL, KL, "
@@ -22,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--temperature", type=float, default=1.0,
                         help="temperature of the fully sampled accuracy (default 1.0, as in the "
                         "MusicVAE paper; greedy accuracy is always reported too)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the sampled decodings")
+    parser.add_argument("--seed", type=seed_value, default=0, help="seed of the sampled decodings")
     parser.add_argument("--out", help="JSON file to write (default MODEL/eval_SPLIT.json; "
                         "./eval_NAME_SPLIT.json for a shipped model)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from musicvae_tf.cli.generation_args import positive_int
+from musicvae_tf.cli.generation_args import positive_int, seed_value
 
 HELP = "evaluate inpainting on held-out pieces: latent RNN vs interpolation, repeat, 16-bar search"
 
@@ -22,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=positive_int, default=64)
     parser.add_argument("--search-steps", type=positive_int, default=100,
                         help="gradient steps on z for --hierarchical (default 100)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of protocol B's splits")
+    parser.add_argument("--seed", type=seed_value, default=0, help="seed of protocol B's splits")
     parser.add_argument("--out", required=True, metavar="FILE.json",
                         help="results JSON (a Markdown table is written beside it as .md)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")

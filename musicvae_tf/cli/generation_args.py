@@ -6,9 +6,11 @@ import argparse
 import secrets
 
 from musicvae_tf.errors import UsageError
+from musicvae_tf.trained_model import DEFAULT_AMOUNT
 
 DEFAULT_TEMPERATURE = 0.5
 DEFAULT_NUM_OUTPUTS = 5
+DEFAULT_QPM = 120.0
 
 
 def add_model_argument(parser: argparse.ArgumentParser) -> None:
@@ -18,9 +20,11 @@ def add_model_argument(parser: argparse.ArgumentParser) -> None:
                         "shipped model's name (folk-mel_2bar, folk-hierdec-mel_16bar)")
 
 
-def add_output_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--out`` and ``--no-wav``."""
+def add_output_arguments(parser: argparse.ArgumentParser, qpm_help: str = f"tempo of the MIDI/WAV "
+                         f"files in quarter notes per minute (default {DEFAULT_QPM:g})") -> None:
+    """``--out``, ``--qpm`` and ``--no-wav``."""
     parser.add_argument("--out", required=True, metavar="DIR", help="folder for the .mid/.png/.wav files")
+    parser.add_argument("--qpm", type=tempo, default=None, help=qpm_help)
     parser.add_argument("--no-wav", action="store_true",
                         help="skip .wav rendering even when fluidsynth and a soundfont are installed")
 
@@ -29,8 +33,9 @@ def add_sampling_arguments(parser: argparse.ArgumentParser, temperature: float =
     """``--temperature`` and ``--seed``."""
     parser.add_argument("--temperature", type=float, default=temperature,
                         help=f"softmax temperature; 0 picks the most likely token (default {temperature})")
-    parser.add_argument("--seed", type=int, default=None,
-                        help="random seed; the same seed gives the same output (default: random, printed)")
+    parser.add_argument("--seed", type=seed_value, default=None,
+                        help="random seed in 0..2147483646; the same seed gives the same output "
+                        "(default: random, printed)")
 
 
 def add_attribute_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,8 +44,9 @@ def add_attribute_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("--attribute", choices=list(ATTRIBUTES), default=None,
                         help="shift z along this attribute vector (see `musicvae-tf attributes`)")
-    parser.add_argument("--amount", type=float, default=1.0,
-                        help="multiple of the attribute vector added to z (default 1.0; negative lowers it)")
+    parser.add_argument("--amount", type=float, default=None,
+                        help=f"multiple of the attribute vector added to z (default {DEFAULT_AMOUNT:g}, as "
+                        "in the Python API; negative lowers it)")
 
 
 def positive_int(text: str) -> int:
@@ -51,6 +57,28 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
+    return value
+
+
+def seed_value(text: str) -> int:
+    """argparse type for seeds: a whole number in 0..2**31 - 2."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value < 2**31 - 1:
+        raise argparse.ArgumentTypeError(f"a seed must lie in 0..{2**31 - 2}, got {value}")
+    return value
+
+
+def tempo(text: str) -> float:
+    """argparse type for ``--qpm``: a tempo between 1 and 1000 quarter notes per minute."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 1.0 <= value <= 1000.0:
+        raise argparse.ArgumentTypeError(f"a tempo must lie in 1..1000 qpm, got {text}")
     return value
 
 
@@ -69,6 +97,32 @@ def check_temperature(temperature: float) -> float:
     return temperature
 
 
-def attribute_amount(args: argparse.Namespace) -> tuple[str | None, float]:
-    """(attribute, amount) to pass to TrainedModel; amount is 0 when no attribute is given."""
-    return (args.attribute, args.amount) if args.attribute else (None, 0.0)
+def output_writer(args: argparse.Namespace, data_config, default_qpm: float = DEFAULT_QPM):
+    """The OutputWriter for ``--out``, ``--qpm`` (else ``default_qpm``) and ``--no-wav``."""
+    from musicvae_tf.generation_output import OutputWriter
+
+    qpm = args.qpm if args.qpm is not None else default_qpm
+    return OutputWriter(args.out, data_config, wav=not args.no_wav, qpm=qpm)
+
+
+def add_bar_argument(parser: argparse.ArgumentParser, help_text: str, nargs=None) -> None:
+    """``--bar``: a window's start bar, counted from 1 like every bar number of the CLI."""
+    parser.add_argument("--bar", type=bar_number, nargs=nargs, default=None, metavar="BAR", help=help_text)
+
+
+def bar_number(text: str) -> int:
+    """argparse type for bar numbers (from 1)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a bar number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"bars count from 1, got {value}")
+    return value
+
+
+def attribute_amount(args: argparse.Namespace) -> tuple[str | None, float | None]:
+    """(attribute, amount) to pass to :meth:`TrainedModel.shift`; ``--amount`` alone is an error."""
+    if args.amount is not None and not args.attribute:
+        raise UsageError("--amount needs --attribute")
+    return args.attribute, args.amount

@@ -7,7 +7,8 @@ import argparse
 from musicvae_tf.cli import generation_args as common
 from musicvae_tf.errors import UsageError
 
-HELP = "fill bars of a MIDI piece so they connect what comes before and after (MIDI + PNG)"
+HELP = ("fill bars of a MIDI piece so they connect what comes before and after (MIDI + PNG, WAV "
+        "when fluidsynth is installed)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,43 +33,51 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     common.add_sampling_arguments(parser)
     parser.add_argument("--search-steps", type=common.positive_int, default=100,
                         help="gradient steps on z when --model is a MusicVAE (default 100)")
-    parser.add_argument("--out", required=True, metavar="DIR", help="folder for the .mid/.png files")
+    common.add_output_arguments(parser, qpm_help="tempo of the MIDI/WAV files in quarter notes per "
+                                "minute (default: the input piece's tempo)")
 
 
 def run(args: argparse.Namespace) -> int:
-    """Read the piece, pick the gap, inpaint, write the files."""
-    from musicvae_tf.inpainting.inpaint import (LatentRNNInpainter, inpaint_piece, load_inpainter,
-                                                write_inpainted)
+    """Check the gap against the model, read the piece, inpaint, write the files."""
+    from musicvae_tf.cli.output_paths import check_output_dir
+    from musicvae_tf.inpainting.inpaint import (LatentRNNInpainter, check_gap, inpaint_piece,
+                                                inpainter_config, load_inpainter, write_inpainted)
     from musicvae_tf.inpainting.latent_rnn import LatentRNNSettings
     from musicvae_tf.inpainting.piece import (find_empty_gap, held_out_piece, parse_bar_range,
                                               piece_from_id, read_piece, window_around_gap)
 
     temperature = common.check_temperature(args.temperature)
     gap = parse_bar_range(args.bars) if args.bars else None
-    inpainter = load_inpainter(args.model, search_steps=args.search_steps)
+    if args.held_out_from and gap is None:
+        raise UsageError("--held-out-from needs --bars")
+    check_output_dir(args.out)
+    run_dir, config = inpainter_config(args.model)
+    if gap is not None:
+        check_gap(config, gap[1])
     if args.input:
-        piece = read_piece(args.input, inpainter.config.data)
+        piece = read_piece(args.input, config.data)
     elif args.input_piece:
-        piece = piece_from_id(args.input_piece, inpainter.config.data)
+        piece = piece_from_id(args.input_piece, config.data)
     else:
-        if gap is None:
-            raise UsageError("--held-out-from needs --bars")
-        piece_id, piece = held_out_piece(args.held_out_from, inpainter.config.data,
-                                         min_bars=sum(gap) + 1)
+        piece_id, piece = held_out_piece(args.held_out_from, config.data, min_bars=sum(gap) + 1)
         print(f"held-out piece: {piece_id} ({piece.num_bars} bars)")
     gap_start, gap_length = gap if gap is not None else find_empty_gap(piece)
-    window_around_gap(piece.num_bars, gap_start, gap_length, inpainter.window_bars)  # validates
+    check_gap(config, gap_length)
+    window_around_gap(piece.num_bars, gap_start, gap_length, config.data.num_bars)  # validates
+    inpainter = load_inpainter(run_dir, search_steps=args.search_steps)
     seed = common.resolve_seed(args.seed)
     if isinstance(inpainter, LatentRNNInpainter):
         trained = LatentRNNSettings.from_config(inpainter.config)
-        if not trained.min_gap <= gap_length <= trained.max_gap:
-            print(f"note: the model was trained on gaps of {trained.min_gap}..{trained.max_gap} "
+        if gap_length < trained.min_gap:
+            print(f"note: the model was trained on gaps of {trained.min_gap}-{trained.max_gap} "
                   f"bars; this one has {gap_length}")
     pieces = inpaint_piece(inpainter, piece, gap_start, gap_length, args.num_outputs,
                            temperature, seed)
-    paths = write_inpainted(pieces, gap_start, gap_length, args.out, inpainter.config.data,
-                            qpm=piece.qpm)
+    qpm = args.qpm if args.qpm is not None else piece.qpm
+    paths = write_inpainted(pieces, gap_start, gap_length, args.out, config.data, qpm=qpm,
+                            wav=not args.no_wav)
     print(f"inpainted bars {gap_start + 1}-{gap_start + gap_length} of {piece.num_bars}:")
     for path in paths:
-        print(f"  {path}  {path.with_suffix('.png')}")
+        print(f"  {path}  {path.with_suffix('.png')}" + (
+            f"  {path.with_suffix('.wav')}" if path.with_suffix(".wav").is_file() else ""))
     return 0

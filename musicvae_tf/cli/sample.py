@@ -6,6 +6,8 @@ import argparse
 
 from musicvae_tf.cli import generation_args as common
 
+DEFAULT_SIMILARITY = 0.8
+
 HELP = "sample new melodies from a trained model (MIDI + PNG, WAV when fluidsynth is installed)"
 
 
@@ -15,12 +17,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--num-outputs", type=common.positive_int, default=common.DEFAULT_NUM_OUTPUTS,
                         help=f"how many melodies (default {common.DEFAULT_NUM_OUTPUTS})")
     parser.add_argument("--like", metavar="FILE.mid", default=None,
-                        help="sample latents at a given cosine similarity to this melody's latent instead of "
-                             "from the prior (magenta-js `similar`)")
-    parser.add_argument("--similarity", type=float, default=0.8,
-                        help="cosine similarity to the --like latent, in [-1, 1] (default 0.8)")
-    parser.add_argument("--bar", type=int, default=None,
-                        help="window of --like to use, by start bar (default: the first window)")
+                        help="sample latents near this melody's latent instead of from the prior "
+                             "(magenta-js `similar`)")
+    nearness = parser.add_mutually_exclusive_group()
+    nearness.add_argument("--similarity", type=float, default=None,
+                          help="magenta-js's mix s * mu + (1 - s) * noise with the --like latent mu, "
+                               "s in [0, 1]; 1 is the melody itself (default 0.8)")
+    nearness.add_argument("--cosine", type=float, default=None,
+                          help="instead: latents at this cosine similarity (in [-1, 1]) to mu with "
+                               "its norm, which keeps them where the decoder was trained")
+    common.add_bar_argument(parser, "window of --like to use, by its first bar counted from 1 "
+                            "(default: the first window)")
     common.add_sampling_arguments(parser)
     common.add_attribute_arguments(parser)
     common.add_output_arguments(parser)
@@ -32,26 +39,37 @@ def run(args: argparse.Namespace) -> int:
 
     from musicvae_tf.cli.output_paths import check_output_dir
     from musicvae_tf.errors import UsageError
-    from musicvae_tf.generation_output import OutputWriter
-    from musicvae_tf.trained_model import TrainedModel
+    from musicvae_tf.trained_model import DEFAULT_AMOUNT, TrainedModel
 
     temperature = common.check_temperature(args.temperature)
+    attribute, amount = common.attribute_amount(args)
+    if not args.like and (args.bar is not None or args.similarity is not None
+                          or args.cosine is not None):
+        raise UsageError("--bar, --similarity and --cosine pick latents near --like; give --like "
+                         "FILE.mid too")
+    if args.similarity is not None and not 0.0 <= args.similarity <= 1.0:
+        raise UsageError(f"--similarity must lie in [0, 1], got {args.similarity}")
+    if args.cosine is not None and not -1.0 <= args.cosine <= 1.0:
+        raise UsageError(f"--cosine must lie in [-1, 1], got {args.cosine}")
     check_output_dir(args.out)
     model = TrainedModel.load(args.model)
     seed = common.resolve_seed(args.seed)
-    attribute, amount = common.attribute_amount(args)
-    if args.bar is not None and not args.like:
-        raise UsageError("--bar picks a window of --like; give --like FILE.mid too")
     if args.like:
         reference = model.encode_one(args.like, args.bar)
-        z = model.similar_latents(reference.mu[0], args.num_outputs, args.similarity, seed)
-        origin = f", cosine {args.similarity:g} to {Path(args.like).name} bar {reference.windows[0].bar_offset}"
+        mu, start = reference.mu[0], reference.windows[0].bar_offset + 1
+        if args.cosine is not None:
+            z = model.cosine_latents(mu, args.num_outputs, args.cosine, seed)
+            origin = f", cosine {args.cosine:g} to {Path(args.like).name} bar {start}"
+        else:
+            similarity = DEFAULT_SIMILARITY if args.similarity is None else args.similarity
+            z = model.similar_latents(mu, args.num_outputs, similarity, seed)
+            origin = f", similarity {similarity:g} to {Path(args.like).name} bar {start}"
     else:
         z, origin = model.sample_latents(args.num_outputs, seed), ""
     tokens = model.decode_tokens(model.shift(z, attribute, amount), temperature=temperature, seed=seed)
-    shift = f", {attribute} {amount:+g}" if attribute else ""
+    shift = f", {attribute} {DEFAULT_AMOUNT if amount is None else amount:+g}" if attribute else ""
     titles = [f"sample {i} (temperature {temperature:g}, seed {seed}{shift}{origin})" for i in range(len(tokens))]
-    writer = OutputWriter(args.out, model.data_config, wav=not args.no_wav)
+    writer = common.output_writer(args, model.data_config)
     writer.write_melodies(tokens, "sample", titles)
     print(writer.report())
     return 0

@@ -3,7 +3,10 @@
 ``load_inpainter(run)`` accepts a latent-RNN run (``musicvae-tf train-inpainting``) or a
 whole-window MusicVAE run such as hierdec-mel_16bar (used through latent search). Then
 ``inpaint_piece(inpainter, piece, gap_start, gap_length, ...)`` returns complete pieces in which
-only the gap bars differ from the input; ``write_inpainted`` saves them as MIDI + piano-roll PNG.
+only the gap bars differ from the input; ``write_inpainted`` saves them as MIDI + piano-roll PNG
+(+ WAV when fluidsynth is installed). A latent RNN fills at most the ``latent_rnn.max_gap`` bars it
+was trained for: longer gaps are refused by :func:`check_gap` before any work (chaining windows
+would fill them with bars the model never learnt to connect).
 
 Pieces longer than the model's window are cut to a window around the gap (6 past bars where
 possible, the rest after the gap); the output is always the whole original piece.
@@ -83,6 +86,37 @@ class LatentSearchInpainter:
         return bars[:, split.gap_start:split.gap_end]
 
 
+def inpainter_config(run: str | Path) -> tuple[Path, Config]:
+    """The run dir (a shipped model's name is resolved) and its config, without loading the model;
+    raises MusicVAEError for a folder that is not a finished run or cannot inpaint."""
+    from musicvae_tf.pretrained import resolve_model
+    from musicvae_tf.training.run_files import MODEL_FILE, read_run_config
+
+    run = resolve_model(run)
+    if not run.is_dir():
+        raise MusicVAEError(f"--model expects a run directory, got {run}")
+    config = read_run_config(run)
+    if config is None or not (run / MODEL_FILE).is_file():
+        raise MusicVAEError(f"{run} is not a finished training run (needs config.yaml and {MODEL_FILE})")
+    if "latent_rnn" not in config.extra and config.data.num_bars < 3:
+        raise MusicVAEError(f"{run} models {config.data.num_bars}-bar windows: too short to inpaint "
+                            "(use a latent-RNN run or a 16-bar MusicVAE)")
+    return run, config
+
+
+def check_gap(config: Config, gap_length: int) -> None:
+    """Refuse a gap longer than a latent-RNN model was trained to fill (UsageError)."""
+    if "latent_rnn" not in config.extra:
+        return
+    from musicvae_tf.inpainting.latent_rnn import LatentRNNSettings
+
+    trained = LatentRNNSettings.from_config(config)
+    if gap_length > trained.max_gap:
+        raise UsageError(f"a gap of {gap_length} bars is longer than this model fills: it was "
+                         f"trained on gaps of {trained.min_gap}-{trained.max_gap} bars; choose at "
+                         f"most {trained.max_gap} bars")
+
+
 def load_inpainter(run: str | Path, search_steps: int = 100):
     """A latent-RNN inpainter for an inpainting run dir, or a latent-search one for a MusicVAE run
     (either may be a shipped model's name)."""
@@ -90,26 +124,23 @@ def load_inpainter(run: str | Path, search_steps: int = 100):
 
     import musicvae_tf.inpainting.inpaint_model  # noqa: F401  (registers the Keras classes)
     import musicvae_tf.model  # noqa: F401
-    from musicvae_tf.training.run_files import MODEL_FILE, read_run_config
+    from musicvae_tf.training.run_files import MODEL_FILE, check_model_matches
 
-    from musicvae_tf.pretrained import resolve_model
-
-    run = resolve_model(run)
-    if not run.is_dir():
-        raise UsageError(f"--model expects a run directory, got {run}")
-    config = read_run_config(run)
+    run, config = inpainter_config(run)
     model_path = run / MODEL_FILE
-    if config is None or not model_path.is_file():
-        raise MusicVAEError(f"{run} is not a finished training run (needs config.yaml and {MODEL_FILE})")
     try:
         model = keras.saving.load_model(model_path, compile=False)
     except Exception as exc:  # Keras raises many types for a corrupt or foreign file.
         raise MusicVAEError(f"cannot load {model_path}: {type(exc).__name__}: {exc}") from None
     if "latent_rnn" in config.extra:
+        from musicvae_tf.inpainting.latent_rnn import LatentRNNSettings
+
+        max_gap = LatentRNNSettings.from_config(config).max_gap
+        if getattr(model, "max_gap", max_gap) != max_gap:
+            raise MusicVAEError(f"{model_path} fills gaps of up to {model.max_gap} bars but the "
+                                f"config.yaml beside it says {max_gap}; the run dir is inconsistent")
         return LatentRNNInpainter(model, config)
-    if config.data.num_bars < 3:
-        raise MusicVAEError(f"{run} models {config.data.num_bars}-bar windows: too short to inpaint "
-                            "(use a latent-RNN run or a 16-bar MusicVAE)")
+    check_model_matches(model, config, model_path)
     return LatentSearchInpainter(model, config, search_steps)
 
 
@@ -121,6 +152,7 @@ def inpaint_piece(inpainter, piece: PieceMelody, gap_start: int, gap_length: int
         raise UsageError(f"--num-outputs must be >= 1, got {num_outputs}")
     if not np.isfinite(temperature) or temperature < 0:
         raise UsageError(f"--temperature must be >= 0, got {temperature}")
+    check_gap(inpainter.config, gap_length)
     window_start, split = window_around_gap(piece.num_bars, gap_start, gap_length,
                                             inpainter.window_bars)
     bars = piece.bars()
@@ -132,20 +164,17 @@ def inpaint_piece(inpainter, piece: PieceMelody, gap_start: int, gap_length: int
 
 
 def write_inpainted(pieces: np.ndarray, gap_start: int, gap_length: int, out_dir: str | Path,
-                    data_config, qpm: float = 120.0, stem: str = "inpainted") -> list[Path]:
-    """Write ``stem_K.mid`` and ``stem_K.png`` (gap bars shaded) per piece; returns the MIDI paths."""
-    from data_pipelines.tokens import write_midi
-    from musicvae_tf.plotting import plot_piano_roll
+                    data_config, qpm: float = 120.0, stem: str = "inpainted",
+                    wav: bool = True) -> list[Path]:
+    """Write ``stem_KK.mid`` and ``stem_KK.png`` (gap bars shaded), and ``stem_KK.wav`` when ``wav``
+    and fluidsynth is installed, per piece; K counts from 1, zero-padded so names sort in order.
+    Returns the MIDI paths."""
+    from musicvae_tf.generation_output import OutputWriter
 
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    writer = OutputWriter(Path(out_dir), data_config, wav=wav, qpm=qpm)
     highlight = list(range(gap_start, gap_start + gap_length))
-    paths = []
-    for index, tokens in enumerate(pieces, start=1):
-        midi_path = out_dir / f"{stem}_{index}.mid"
-        write_midi(tokens, midi_path, data_config, qpm=qpm)
-        plot_piano_roll(tokens, midi_path.with_suffix(".png"), data_config,
-                        title=f"{stem} {index}: bars {gap_start + 1}-{gap_start + gap_length} inpainted",
-                        highlight_bars=highlight)
-        paths.append(midi_path)
-    return paths
+    width = max(2, len(str(len(pieces))))
+    bars = f"bars {gap_start + 1}-{gap_start + gap_length}"
+    return [writer.write_melody(tokens, f"{stem}_{index:0{width}d}",
+                                title=f"{stem} {index}: {bars} inpainted", highlight_bars=highlight)
+            for index, tokens in enumerate(pieces, start=1)]

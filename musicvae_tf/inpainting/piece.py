@@ -46,7 +46,7 @@ def read_piece(path: str | Path, data_config: DataConfig) -> PieceMelody:
 
     path = Path(path)
     if not path.is_file():
-        raise UsageError(f"input not found: {path}")
+        raise MusicVAEError(f"input not found: {path}")
     try:
         midi = pretty_midi.PrettyMIDI(str(path))
     except Exception as exc:  # pretty_midi raises many types for corrupt files

@@ -69,6 +69,17 @@ def export_model(model, run_dir: str | Path) -> Path:
     return target
 
 
+def check_model_matches(model, config: Config, model_path: str | Path) -> None:
+    """Refuse a model whose sizes or window format differ from the ``config.yaml`` beside it."""
+    from musicvae_tf.model import config_mismatches
+
+    differences = config_mismatches(model, config)
+    if differences:
+        raise MusicVAEError(f"{model_path} does not match the {CONFIG_FILE} beside it "
+                            f"(model/config: {', '.join(differences)}); the run dir is "
+                            "inconsistent")
+
+
 def load_run_model(run_dir: str | Path):
     """``(model, config, source)`` of a run dir: ``R/model.keras`` when it exists, else the
     newest checkpoint in ``R/ckpt`` restored into a freshly built model (a run still training)."""
@@ -84,9 +95,11 @@ def load_run_model(run_dir: str | Path):
     model_path = run_dir / MODEL_FILE
     if model_path.is_file():
         try:
-            return keras.saving.load_model(model_path), config, str(model_path)
+            model = keras.saving.load_model(model_path)
         except (ValueError, OSError) as exc:
             raise MusicVAEError(f"cannot load {model_path}: {exc}") from None
+        check_model_matches(model, config, model_path)
+        return model, config, str(model_path)
     latest = tf.train.latest_checkpoint(str(run_dir / CHECKPOINT_DIR))
     if latest is None:
         raise MusicVAEError(f"{run_dir} has neither {MODEL_FILE} nor a checkpoint")
