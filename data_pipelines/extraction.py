@@ -9,7 +9,8 @@ start on a bar boundary, are padded to whole bars (a last note ending exactly on
 bar) and are cut after ``max_bars`` bars, all as Magenta's melody extraction does.
 
 Counted skips (a ``Counter``): ``"drums"``, ``"program filtered"``, ``"out of range notes"``,
-``"polyphony reduced"``, ``"zero velocity"`` and ``"bad note times"`` (NaN or infinite) count
+``"polyphony reduced"``, ``"zero velocity"`` and ``"bad note times"`` (NaN, infinite or a
+negative start) count
 notes; ``"meter N/D"`` and ``"bad tempo"`` (not a positive finite qpm) count segments that hold
 notes; ``"no notes"`` counts pieces without any note and ``"too long"`` pieces whose segments span
 more than ``max_piece_steps`` steps, found before any per-step list is built.
@@ -70,7 +71,7 @@ def extract_melody_spans(note_sequence, data_config: DataConfig):
     program = np.fromiter((n.program for n in notes), np.int32, len(notes))
     drum = np.fromiter((n.is_drum for n in notes), bool, len(notes))
 
-    bad_times = ~(np.isfinite(start) & np.isfinite(end))
+    bad_times = ~(np.isfinite(start) & np.isfinite(end)) | (start < 0)
     skips["bad note times"] += int(bad_times.sum())
     start, end = np.where(bad_times, 0.0, start), np.where(bad_times, 0.0, end)
     keep = ~drum & ~bad_times

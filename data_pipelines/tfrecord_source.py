@@ -50,8 +50,8 @@ def read_note_sequence(path: str, offset: int):
 
     try:
         with open(path, "rb") as handle:
-            handle.seek(offset - 12)
-            (length,) = _HEADER.unpack(handle.read(8))
+            handle.seek(offset - _HEADER.size)
+            length, _ = _HEADER.unpack(handle.read(_HEADER.size))
             handle.seek(offset)
             return NoteSequence.FromString(handle.read(length))
     except Exception as exc:  # OSError, struct.error, protobuf DecodeError
