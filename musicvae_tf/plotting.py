@@ -65,7 +65,7 @@ def plot_token_matrix(rows: Sequence[Sequence], path: str | Path, data_config: D
                       titles: Sequence[Sequence[str]] | None = None) -> Path:
     """Draw melodies laid out as a grid (``rows[r][c]``, e.g. a 4-corner interpolation) on shared
     axes, one small piano roll per cell."""
-    if not rows or not all(len(row) == len(rows[0]) > 0 for row in rows):
+    if len(rows) == 0 or not all(len(row) == len(rows[0]) > 0 for row in rows):
         raise ValueError("plot_token_matrix needs a non-empty rectangular grid of melodies")
     parsed = [[_notes_and_length(item, data_config) for item in row] for row in rows]
     cells = [cell for row in parsed for cell in row]

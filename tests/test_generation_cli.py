@@ -80,6 +80,18 @@ def test_interpolate_writes_every_step_and_a_grid(run_dir, tunes, tmp_path):
         assert_reads_back_as_two_bars(out / name)
 
 
+def test_interpolate_four_corners_writes_a_grid_at_the_given_tempo(run_dir, tunes, tmp_path):
+    out = tmp_path / "corners"
+    assert generate(["interpolate", "--model", run_dir, "--input", tunes[0], tunes[1], tunes[1], tunes[0],
+                     "--num-outputs", "3", "--qpm", "90", "--seed", "1", "--out", str(out)]) == 0
+    grid = [name for name in names(out, ".mid") if name.startswith("grid_")]
+    assert grid == [f"grid_r{r}_c{c}.mid" for r in (1, 2, 3) for c in (1, 2, 3)]
+    assert names(out, ".png") == ["input_a.png", "input_b.png", "input_c.png", "input_d.png",
+                                  "interpolation_grid.png"]
+    tempo = pretty_midi.PrettyMIDI(str(out / "grid_r2_c2.mid")).get_tempo_changes()[1]
+    assert list(tempo) == pytest.approx([90.0], rel=1e-4)  # MIDI stores microseconds per beat
+
+
 def test_encode_writes_latents_and_reconstructions(run_dir, tunes, tmp_path):
     out = tmp_path / "enc"
     assert generate(["encode", "--model", run_dir, "--input", *tunes, "--seed", "0", "--out", str(out)]) == 0

@@ -243,3 +243,14 @@ def test_a_run_dir_whose_config_does_not_fit_its_model_is_refused(capsys, tmp_pa
 def test_verbose_is_accepted_before_and_after_the_command(capsys, scratch):
     for argv in (["--verbose", "stats"], ["stats", "--verbose"]):
         assert_one_line_error(capsys, argv, USAGE, "give at least one of")
+
+
+@pytest.mark.slow
+def test_tensorflow_start_up_lines_are_hidden_unless_verbose(tmp_path):
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "musicvae_tf.cli", "sample", "--model", "folk-mel_2bar",
+               "--num-outputs", "1", "--seed", "1", "--no-wav", "--out", str(tmp_path / "o")]
+    quiet = subprocess.run(command, capture_output=True, text=True, timeout=180)
+    assert quiet.returncode == 0 and quiet.stderr == "", quiet.stderr
