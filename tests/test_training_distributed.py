@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from training_support import start_cli, synthetic_tokens, tiny_config, tiny_settings_file, \
     write_prepared_data
@@ -18,12 +19,17 @@ from training_support import start_cli, synthetic_tokens, tiny_config, tiny_sett
 HERE = Path(__file__).parent
 
 
-def test_two_mirrored_replicas_match_one_device():
+@pytest.fixture(scope="module")
+def mirrored_result():
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="")
     done = subprocess.run([sys.executable, str(HERE / "mirrored_equivalence_script.py")],
                           env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_two_mirrored_replicas_match_one_device(mirrored_result):
+    result = mirrored_result
     assert result["replicas"] == 2
     single, mirrored = result["single"], result["mirrored"]
     assert single["iterations"] == mirrored["iterations"] == 3
@@ -34,6 +40,12 @@ def test_two_mirrored_replicas_match_one_device():
     assert single["logs"][0]["loss"] != single["logs"][1]["loss"]
     for a, b in zip(single["weights"], mirrored["weights"]):
         np.testing.assert_allclose(np.array(a), np.array(b), rtol=1e-4, atol=1e-5)
+
+
+def test_mirrored_step_all_reduces_the_gradients_once(mirrored_result):
+    """One packed all-reduce of all gradients (one collective op per replica), none inside the
+    optimiser: Keras would otherwise sum the already summed gradients again."""
+    assert mirrored_result["mirrored"]["collectives"] == {"CollectiveReduceV2": 2}
 
 
 def _free_ports(count: int) -> list[int]:

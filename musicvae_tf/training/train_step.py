@@ -4,16 +4,18 @@ The step runs in two phases because the skip decision needs the gradient summed 
 replicas, and an update that calls ``merge_call`` (every Keras optimiser under tf.distribute) must
 not sit inside a ``tf.cond`` in replica context:
 
-1. on each replica: loss / num_replicas (Keras sums replica gradients, SPEC §8), loss scaling under
-   mixed_float16, gradients, an all-reduce SUM, then the global norm of the true (unscaled) summed
-   gradient and clipping to ``clip_norm``;
+1. on each replica: loss / num_replicas (the replica gradients are summed, SPEC §8), loss scaling
+   under mixed_float16, gradients, an all-reduce SUM, then the global norm of the true (unscaled)
+   summed gradient and clipping to ``clip_norm``;
 2. in cross-replica context: ``tf.cond(global_norm < skip_norm)`` around ``strategy.run`` of the
    optimiser update (SPEC §4: skip when the norm is >= 1e4, which also skips NaN/inf gradients).
 
-The optimiser sums gradients over replicas again, so phase 1 hands it ``summed / num_replicas``:
-exact for power-of-two replica counts, and a no-op with one replica. With a LossScaleOptimizer a
-non-finite gradient is still passed on, so that the optimiser lowers its loss scale (it skips
-such updates itself).
+That all-reduce is the step's only one over the gradients: a Keras optimiser on the TensorFlow
+backend all-reduces the gradients it is given whenever it runs in a replica context, so
+:func:`without_gradient_aggregation` turns that off for the already summed gradients of phase 1.
+The logged scalars are averaged over replicas with one reduction of a stacked vector. With a
+LossScaleOptimizer a non-finite gradient is still passed on, so that the optimiser lowers its
+loss scale (it skips such updates itself).
 """
 
 from __future__ import annotations
@@ -21,6 +23,25 @@ from __future__ import annotations
 import tensorflow as tf
 
 from musicvae_tf.training.precision import uses_loss_scaling
+
+
+def without_gradient_aggregation(optimizer) -> None:
+    """Make ``optimizer`` (or the optimiser a LossScaleOptimizer wraps) apply the gradients it is
+    given as they are instead of summing them over replicas first.
+
+    Keras 3 has no public switch for this (tf.keras had ``experimental_aggregate_gradients``);
+    its TensorFlow optimiser routes every update through ``_all_reduce_sum_gradients``, which we
+    replace on this instance by the identity. A Keras version without that method fails here
+    rather than silently summing twice; tests/test_training_distributed.py counts the
+    collectives of the traced step.
+    """
+    for target in (optimizer, getattr(optimizer, "inner_optimizer", None)):
+        if target is None:
+            continue
+        if not callable(getattr(target, "_all_reduce_sum_gradients", None)):
+            raise RuntimeError(f"{type(target).__name__} has no _all_reduce_sum_gradients: "
+                               "this Keras version aggregates gradients differently")
+        target._all_reduce_sum_gradients = lambda grads_and_vars: list(grads_and_vars)
 
 
 def make_train_step(task, optimizer, strategy, *, step, clip_norm: float = 1.0,
@@ -32,8 +53,10 @@ def make_train_step(task, optimizer, strategy, *, step, clip_norm: float = 1.0,
     The returned dict holds the task's scalars averaged over replicas plus ``global_norm``
     (before clipping), ``skipped`` (1.0 when the update was skipped) and ``learning_rate``.
     Build the optimiser before the first call (``optimizer.build(task.trainable_variables)``
-    inside the scope) so that its variables are created outside the function.
+    inside the scope) so that its variables are created outside the function. The optimiser is
+    changed to take the summed gradients as they are (:func:`without_gradient_aggregation`).
     """
+    without_gradient_aggregation(optimizer)
     loss_scaling = uses_loss_scaling(optimizer)
     clip_norm, skip_norm = float(clip_norm), float(skip_norm)
 
@@ -56,8 +79,7 @@ def make_train_step(task, optimizer, strategy, *, step, clip_norm: float = 1.0,
         if loss_scaling:
             # Keep non-finite gradients non-finite so the LossScaleOptimizer reacts to them.
             factor = tf.where(tf.math.is_finite(global_norm), factor, 1.0)
-        share = factor / num_replicas
-        grads = [g * tf.cast(share, g.dtype) for g in grads]
+        grads = [g * tf.cast(factor, g.dtype) for g in grads]
         apply = global_norm < skip_norm
         if loss_scaling:
             apply = tf.logical_or(apply, tf.logical_not(tf.math.is_finite(global_norm)))
@@ -82,8 +104,10 @@ def make_train_step(task, optimizer, strategy, *, step, clip_norm: float = 1.0,
 
         tf.cond(apply, update, lambda: tf.constant(False))
         step.assign_add(1)
-        reduced = {k: strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None)
-                   for k, v in logs.items()}
+        names = list(logs)
+        stacked = strategy.run(lambda values: tf.stack([values[k] for k in names]), args=(logs,))
+        means = strategy.reduce(tf.distribute.ReduceOp.MEAN, stacked, axis=None)
+        reduced = dict(zip(names, tf.unstack(means)))
         reduced["learning_rate"] = learning_rate
         return reduced
 
