@@ -40,7 +40,7 @@ $(STAMP): pyproject.toml
 # Music first: sample, interpolate and inpaint with the shipped folk models (about a minute).
 music: $(STAMP)
 	$(MV) sample --model folk-mel_2bar --num-outputs 5 --seed 1 --out $(SHIPPED)/folk-mel_2bar/samples
-	$(MV) interpolate --model folk-mel_2bar --input-piece "$(TUNE_A)" "$(TUNE_B)" --bar 1 --num-outputs 7 \
+	$(MV) interpolate --model folk-mel_2bar --input-piece "$(TUNE_A)" "$(TUNE_B)" --bar 2 --num-outputs 7 \
 		--out $(SHIPPED)/folk-mel_2bar/interpolation
 	$(MV) sample --model folk-hierdec-mel_16bar --num-outputs 3 --seed 1 \
 		--out $(SHIPPED)/folk-hierdec-mel_16bar/samples
