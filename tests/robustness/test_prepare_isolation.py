@@ -19,6 +19,7 @@ from data_pipelines.tfrecord_source import record_offsets
 from data_pipelines.worker_pool import ordered_map
 from malformed_inputs import melody_notes, records, sequence
 from midi_factory import make_midi, make_sequence, scale_notes, write
+from musicvae_tf.cli import main
 from musicvae_tf.config import DataConfig, load_config
 from musicvae_tf.errors import MusicVAEError
 
@@ -145,7 +146,7 @@ def test_report_names_at_most_50_pieces_per_reason():
     assert skipped["no windows"] == skipped["no notes"] == {"pieces": 1, "first": ["empty.mid"]}
 
 
-def test_a_half_prepared_dir_is_refused_until_prepared_again(tmp_path):
+def test_a_half_prepared_dir_is_refused_until_prepared_again(tmp_path, capsys):
     inputs = songs(tmp_path / "in")
     out = tmp_path / "out"
     config = load_config("cat-mel_2bar_small")
@@ -154,6 +155,10 @@ def test_a_half_prepared_dir_is_refused_until_prepared_again(tmp_path):
     (out / INCOMPLETE_MARKER).write_text("")
     with pytest.raises(MusicVAEError, match="last prepare did not finish"):
         check_prepared_data(out, config.data, "train")
+    code = main(["train", "--config", "cat-mel_2bar_small", "--data", str(out), "--run-dir",
+                 str(tmp_path / "run")])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and "did not finish" in err and "\n" not in err
     report = prepare_dataset(config, [str(inputs)], None, out, workers=1, progress=False)
     assert not (out / INCOMPLETE_MARKER).exists()
     assert sorted(p.name for p in out.glob("*.tfrecord")) == sorted(
