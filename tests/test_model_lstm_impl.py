@@ -6,9 +6,11 @@ import pytest
 import tensorflow as tf
 
 from musicvae_tf import lstm_stack
+from musicvae_tf.errors import MusicVAEError
 from musicvae_tf.lstm_keras import resolve_lstm_impl
 from musicvae_tf.lstm_stack import LSTMStack
 from musicvae_tf.model import build_model
+from musicvae_tf.training.run_files import check_resumable
 from model_support import random_tokens, tiny_config
 
 TOLERANCE = dict(rtol=1e-5, atol=1e-5)
@@ -127,3 +129,11 @@ def test_keras_file_written_by_one_impl_loads_into_the_other(tmp_path, saved_imp
         checkpoint).assert_consumed()
     for a, b in zip(restored.get_weights(), saved.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_run_may_resume_with_the_other_impl():
+    saved = tiny_config(False, "model.lstm_impl=fused")
+    check_resumable(saved, tiny_config(False, "model.lstm_impl=keras"), "run")
+    with pytest.raises(MusicVAEError, match="model.latent_dim"):
+        check_resumable(saved, tiny_config(False, "model.lstm_impl=keras", "model.latent_dim=6"),
+                        "run")

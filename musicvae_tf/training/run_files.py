@@ -42,13 +42,15 @@ def check_resumable(saved: Config | None, requested: Config, run_dir: str | Path
     """Refuse to resume a run whose saved model or data settings differ from ``requested``.
 
     Training settings (steps, schedules, ...) may change between restarts; the architecture and
-    the token format may not, since the checkpoint would not fit.
+    the token format may not, since the checkpoint would not fit. ``model.lstm_impl`` may: both
+    implementations run over the same weights.
     """
     if saved is None:
         return
     for section in ("data", "model"):
         old, new = saved.to_dict()[section], requested.to_dict()[section]
-        changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+        changed = sorted(k for k in set(old) | set(new)
+                         if old.get(k) != new.get(k) and f"{section}.{k}" != "model.lstm_impl")
         if changed:
             raise MusicVAEError(
                 f"run dir {run_dir} was trained with different {section} settings "
