@@ -273,7 +273,15 @@ def main(argv=None) -> int:
     results = []
     combinations = [(n, p, i) for n in variants for p in precisions for i in impls]
     for name, precision, impl in combinations:
-        result = run_variant(name, precision, impl, device, args.steps, args.warmup)
+        try:
+            result = run_variant(name, precision, impl, device, args.steps, args.warmup)
+        except Exception as error:  # e.g. out of memory, or no kernel for this dtype on cuDNN
+            message = (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
+            result = {"variant": name, "precision": precision, "lstm_impl": impl,
+                      "device": device, "error": f"{type(error).__name__}: {message}"}
+            print(json.dumps(result), file=sys.stderr)
+            results.append(result)
+            continue
         dtype = "bfloat16" if "bfloat16" in precision else (
             "float16" if "float16" in precision else "float32")
         if dtype in peaks:
