@@ -16,6 +16,15 @@ from model_support import random_tokens, tiny_config
 TOLERANCE = dict(rtol=1e-5, atol=1e-5)
 
 
+@pytest.fixture(autouse=True)
+def full_float32_matmuls():
+    """On a GPU this file compares cuDNN with the fused kernel: TF32 matmuls would differ by 1e-3."""
+    previous = tf.config.experimental.tensor_float_32_execution_enabled()
+    tf.config.experimental.enable_tensor_float_32_execution(False)
+    yield
+    tf.config.experimental.enable_tensor_float_32_execution(previous)
+
+
 def _outputs_and_gradients(layer, sources, fn):
     """``fn()``'s output tensors, then the gradient of a weighted sum of them w.r.t. every
     trainable variable of ``layer`` and every tensor in ``sources``."""
