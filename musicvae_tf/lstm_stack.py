@@ -6,7 +6,7 @@ import keras
 import tensorflow as tf
 
 from musicvae_tf.lstm_core import lstm_sequence
-from musicvae_tf.lstm_keras import keras_lstm, resolve_lstm_impl
+from musicvae_tf.lstm_keras import LSTM_IMPLS, keras_lstm, resolve_lstm_impl
 
 
 def _forget_bias_ones(shape, dtype=None):
@@ -48,7 +48,8 @@ class LSTMStack(keras.layers.Layer):
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.recurrent_initializer = keras.initializers.get(recurrent_initializer)
         self.directions = ("fw", "bw") if self.bidirectional else ("fw",)
-        resolve_lstm_impl(impl)  # reject unknown names early
+        if impl not in LSTM_IMPLS:
+            raise ValueError(f"unknown impl {impl!r}; choose one of: {', '.join(LSTM_IMPLS)}")
         self.impl = str(impl)
 
     def build(self, input_shape=None):

@@ -55,7 +55,7 @@ def test_auto_is_fused_on_cpu_and_keras_on_gpu():
     on_gpu = bool(tf.config.list_logical_devices("GPU"))
     assert resolve_lstm_impl("auto") == ("keras" if on_gpu else "fused")
     assert resolve_lstm_impl("fused") == "fused" and resolve_lstm_impl("keras") == "keras"
-    with pytest.raises(ValueError, match="lstm_impl"):
+    with pytest.raises(ValueError, match="unknown impl"):
         LSTMStack([4], input_dim=3, impl="cudnn")
 
 
