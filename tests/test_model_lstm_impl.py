@@ -146,3 +146,27 @@ def test_a_run_may_resume_with_the_other_impl():
     with pytest.raises(MusicVAEError, match="model.latent_dim"):
         check_resumable(saved, tiny_config(False, "model.lstm_impl=keras", "model.latent_dim=6"),
                         "run")
+
+
+def test_training_steps_are_the_same_with_either_impl():
+    from musicvae_tf.training import setup_training
+    from musicvae_tf.training.vae_task import VAETask
+    from training_support import synthetic_tokens, token_dataset_fn
+    from training_support import tiny_config as tiny_training_config
+
+    strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
+    runs, initial = [], None
+    for impl in ("fused", "keras"):
+        config = tiny_training_config(f"model.lstm_impl={impl}", hierarchical=True)
+        setup = setup_training(lambda: VAETask(config), strategy, "float32", seed=0)
+        if initial is None:
+            initial = setup.task.model.get_weights()
+        setup.task.model.set_weights(initial)
+        batches = iter(strategy.distribute_datasets_from_function(
+            token_dataset_fn(synthetic_tokens(config), config)))
+        logs = [setup.train_step(next(batches)) for _ in range(2)]
+        runs.append(([float(l["loss"]) for l in logs] + [float(l["global_norm"]) for l in logs],
+                     setup.task.model.get_weights()))
+    np.testing.assert_allclose(runs[1][0], runs[0][0], **TOLERANCE)
+    for ours, reference in zip(runs[1][1], runs[0][1]):
+        np.testing.assert_allclose(ours, reference, **TOLERANCE)
