@@ -39,12 +39,11 @@ def lstm_cell_step(z_input: tf.Tensor, h: tf.Tensor, c: tf.Tensor,
     return o * tf.tanh(c), c
 
 
-def _recurrent_matmul(h: tf.Tensor, recurrent_kernel: tf.Tensor, transpose: bool = False):
-    """``[D, B, H] x [D, H, 4H]`` (or its transpose); plain 2-D matmul when ``D`` == 1."""
+def _recurrent_matmul(h: tf.Tensor, kernel: tf.Tensor):
+    """``[D, B, K] x [D, K, N]``; plain 2-D matmul when ``D`` == 1."""
     if h.shape[0] == 1:
-        out = tf.matmul(h[0], recurrent_kernel[0], transpose_b=transpose)
-        return out[tf.newaxis]
-    return tf.matmul(h, recurrent_kernel, transpose_b=transpose)
+        return tf.matmul(h[0], kernel[0])[tf.newaxis]
+    return tf.matmul(h, kernel)
 
 
 @tf.custom_gradient
@@ -99,9 +98,12 @@ def lstm_sequence(projected_inputs: tf.Tensor, h0: tf.Tensor, c0: tf.Tensor,
             dc = dc + dh * o * (1.0 - tanh_c * tanh_c)
             dz = tf.concat([dc * g * i * (1.0 - i), dc * c_prev * f * (1.0 - f),
                             dc * i * (1.0 - g * g), dh * tanh_c * o * (1.0 - o)], axis=-1)
-            dh = _recurrent_matmul(dz, recurrent_kernel, transpose=True)
+            dh = _recurrent_matmul(dz, recurrent_transposed)
             return t - 1, dh, dc * f, dz_ta.write(t, dz)
 
+        # One transposed copy of the kernel up front: a transposing matmul per step is ~20 %
+        # slower on CPU (oneDNN) than a plain one.
+        recurrent_transposed = tf.transpose(recurrent_kernel, [0, 2, 1])
         zero = tf.zeros_like(h0)
         d_h_last = zero if d_h_last is None else tf.cast(d_h_last, dtype)
         d_c_last = zero if d_c_last is None else tf.cast(d_c_last, dtype)
