@@ -49,12 +49,17 @@ def add_attribute_arguments(parser: argparse.ArgumentParser) -> None:
                         "in the Python API; negative lowers it)")
 
 
+def _number(text: str, convert, what: str):
+    """``convert(text)``, or the argparse error "expected WHAT"."""
+    try:
+        return convert(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+
+
 def positive_int(text: str) -> int:
     """argparse type for counts."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    value = _number(text, int, "a whole number")
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
     return value
@@ -62,10 +67,7 @@ def positive_int(text: str) -> int:
 
 def seed_value(text: str) -> int:
     """argparse type for seeds: a whole number in 0..2**31 - 2."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    value = _number(text, int, "a whole number")
     if not 0 <= value < 2**31 - 1:
         raise argparse.ArgumentTypeError(f"a seed must lie in 0..{2**31 - 2}, got {value}")
     return value
@@ -73,10 +75,7 @@ def seed_value(text: str) -> int:
 
 def tempo(text: str) -> float:
     """argparse type for ``--qpm``: a tempo between 1 and 1000 quarter notes per minute."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    value = _number(text, float, "a number")
     if not 1.0 <= value <= 1000.0:
         raise argparse.ArgumentTypeError(f"a tempo must lie in 1..1000 qpm, got {text}")
     return value
@@ -112,10 +111,7 @@ def add_bar_argument(parser: argparse.ArgumentParser, help_text: str, nargs=None
 
 def bar_number(text: str) -> int:
     """argparse type for bar numbers (from 1)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a bar number, got {text!r}") from None
+    value = _number(text, int, "a bar number")
     if value < 1:
         raise argparse.ArgumentTypeError(f"bars count from 1, got {value}")
     return value

@@ -10,8 +10,8 @@ import dataclasses
 import random
 import struct
 
-from data_pipelines._note_seq import NoteSequence
 from data_pipelines.shards import tfrecord
+from midi_factory import make_sequence
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,15 +70,9 @@ def good_track(bars: int = 4, prefix: bytes = TEMPO_120 + meter(4, 2)) -> bytes:
 def sequence(notes=(), *, tempos=((0.0, 120.0),), meters=((0.0, 4, 4),),
              total_time: float | None = None) -> bytes:
     """A serialized NoteSequence; ``notes`` = [(pitch, start, end)] in seconds."""
-    proto = NoteSequence()
-    for time, qpm in tempos:
-        proto.tempos.add(time=time, qpm=qpm)
-    for time, numerator, denominator in meters:
-        proto.time_signatures.add(time=time, numerator=numerator, denominator=denominator)
-    for pitch, start, end in notes:
-        proto.notes.add(pitch=pitch, start_time=start, end_time=end, velocity=90)
-    proto.total_time = (max((n.end_time for n in proto.notes), default=0.0)
-                        if total_time is None else total_time)
+    proto = make_sequence(notes, tempos=tempos, meters=meters)
+    if total_time is not None:
+        proto.total_time = total_time
     return proto.SerializeToString()
 
 
