@@ -101,6 +101,9 @@ def test_sigterm_stops_cleanly_and_sigkill_resumes_to_the_target_step(prepared, 
         in final.stdout
     assert last_checkpoint >= stopped_at
     assert re.search(rf": step {target}  loss", final.stdout), final.stdout
+    # The CLI's auto choices are named: no GPU here, so the fused LSTM kernel.
+    assert re.search(r"precision (float32|mixed_bfloat16) \(auto: ", final.stdout), final.stdout
+    assert "LSTM fused (model.lstm_impl auto)" in final.stdout
     rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     assert [row["step"] for row in rows] == list(range(1, target + 1))
     assert (run_dir / "ckpt" / f"ckpt-{target}.index").is_file()
