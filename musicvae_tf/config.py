@@ -75,6 +75,10 @@ class ModelConfig:
     # Whole-sequence LSTM passes: "fused" (the CPU kernel), "keras" (Keras's LSTM function, cuDNN
     # on a GPU) or "auto" (keras when a GPU is visible). Same weights either way.
     lstm_impl: str = "auto"
+    # Batch-normalise the posterior mean to this fixed scale (BN-VAE, Zhu et al. 2020): every
+    # dimension's mean then varies across a batch, which keeps the KL above zero and the latent
+    # units active by construction. 0 (Magenta) leaves the mean as a plain Dense output.
+    mu_batch_norm: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -298,6 +302,8 @@ def _validate(config: Config) -> None:
         (model.latent_dim >= 1, "model.latent_dim must be >= 1"),
         (model.lstm_impl in ("auto", "fused", "keras"),
          "model.lstm_impl must be auto, fused or keras"),
+        (math.isfinite(model.mu_batch_norm) and model.mu_batch_norm >= 0,
+         "model.mu_batch_norm must be >= 0"),
         (all(math.isfinite(v) for v in floats.values()), "training values must be finite numbers"),
         (training.batch_size >= 1, "training.batch_size must be >= 1"),
         (training.num_steps >= 0, "training.num_steps must be >= 0"),

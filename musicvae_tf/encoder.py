@@ -14,15 +14,19 @@ class BidirectionalLstmEncoder(keras.layers.Layer):
 
     The posterior input is ``concat(final forward h, final backward h)`` of the top layer;
     ``mu = Dense(h)``, ``sigma = softplus(Dense(h))`` with kernels drawn from N(0, 0.001^2).
-    Both Dense layers run in float32 under mixed-precision policies.
+    Both Dense layers run in float32 under mixed-precision policies. With ``mu_batch_norm`` > 0
+    the mean is batch-normalised (no learned scale, a learned shift) and multiplied by that
+    fixed scale, so each dimension's batch variance is ``mu_batch_norm ** 2`` (BN-VAE).
     """
 
-    def __init__(self, units, latent_dim, input_dim, lstm_impl="auto", **kwargs):
+    def __init__(self, units, latent_dim, input_dim, lstm_impl="auto", mu_batch_norm=0.0,
+                 **kwargs):
         super().__init__(**kwargs)
         self.units = [int(u) for u in units]
         self.latent_dim = int(latent_dim)
         self.input_dim = int(input_dim)
         self.lstm_impl = str(lstm_impl)
+        self.mu_batch_norm = float(mu_batch_norm)
         self.lstm = LSTMStack(self.units, input_dim=self.input_dim, bidirectional=True,
                               impl=self.lstm_impl, name="lstm")
         init = keras.initializers.RandomNormal(stddev=0.001)
@@ -31,12 +35,18 @@ class BidirectionalLstmEncoder(keras.layers.Layer):
         self.sigma_layer = keras.layers.Dense(self.latent_dim, kernel_initializer=init,
                                               activation="softplus", dtype="float32",
                                               name="sigma")
+        # A tiny epsilon: the N(0, 0.001^2) kernels start the means with a variance near 1e-6.
+        self.mu_norm = keras.layers.BatchNormalization(
+            scale=False, epsilon=1e-8, momentum=0.9, dtype="float32",
+            name="mu_norm") if self.mu_batch_norm > 0 else None
 
     def build(self, input_shape=None):
         self.lstm.build()
         features = 2 * self.units[-1]
         self.mu_layer.build((None, features))
         self.sigma_layer.build((None, features))
+        if self.mu_norm is not None:
+            self.mu_norm.build((None, self.latent_dim))
         self.built = True
 
     def call(self, inputs, training=False):
@@ -44,10 +54,13 @@ class BidirectionalLstmEncoder(keras.layers.Layer):
         # states: [h_fw, c_fw, h_bw, c_bw] per layer; take the top layer's two h.
         h = tf.concat([states[-4], states[-2]], axis=-1)
         h = tf.cast(h, "float32")
-        return self.mu_layer(h), self.sigma_layer(h)
+        mu = self.mu_layer(h)
+        if self.mu_norm is not None:
+            mu = self.mu_norm(mu, training=training) * self.mu_batch_norm
+        return mu, self.sigma_layer(h)
 
     def get_config(self):
         config = super().get_config()
         config.update(units=self.units, latent_dim=self.latent_dim, input_dim=self.input_dim,
-                      lstm_impl=self.lstm_impl)
+                      lstm_impl=self.lstm_impl, mu_batch_norm=self.mu_batch_norm)
         return config

@@ -27,6 +27,9 @@ STATE_FILE = "checkpoint"
 
 def magenta_arrays(model) -> dict[str, np.ndarray]:
     """Every Magenta variable of ``model`` as a float32 array, keyed by its Magenta name."""
+    if getattr(model, "mu_batch_norm", 0.0) > 0:
+        raise MusicVAEError("a model trained with model.mu_batch_norm has no Magenta equivalent "
+                            "(Magenta's posterior mean is a plain Dense layer)")
     arrays = {}
     for variable in magenta_layout(model):
         value = np.zeros(variable.shape, np.float32)

@@ -26,7 +26,7 @@ class MusicVAE(keras.Model):
 
     def __init__(self, num_classes, num_bars, steps_per_bar, encoder_units, latent_dim,
                  decoder="flat", decoder_units=(256, 256), conductor_units=(), lstm_impl="auto",
-                 **kwargs):
+                 mu_batch_norm=0.0, **kwargs):
         super().__init__(**kwargs)
         self.num_classes = int(num_classes)
         self.num_bars = int(num_bars)
@@ -38,9 +38,10 @@ class MusicVAE(keras.Model):
         self.decoder_units = [int(u) for u in decoder_units]
         self.conductor_units = [int(u) for u in conductor_units]
         self.lstm_impl = str(lstm_impl)
+        self.mu_batch_norm = float(mu_batch_norm)
         self.encoder = BidirectionalLstmEncoder(self.encoder_units, self.latent_dim,
                                                 self.num_classes, lstm_impl=self.lstm_impl,
-                                                name="encoder")
+                                                mu_batch_norm=self.mu_batch_norm, name="encoder")
         if self.decoder_kind == "flat":
             self.decoder = FlatDecoder(self.decoder_units, self.latent_dim, self.num_classes,
                                        self.num_steps, lstm_impl=self.lstm_impl, name="decoder")
@@ -127,7 +128,7 @@ class MusicVAE(keras.Model):
                       steps_per_bar=self.steps_per_bar, encoder_units=self.encoder_units,
                       latent_dim=self.latent_dim, decoder=self.decoder_kind,
                       decoder_units=self.decoder_units, conductor_units=self.conductor_units,
-                      lstm_impl=self.lstm_impl)
+                      lstm_impl=self.lstm_impl, mu_batch_norm=self.mu_batch_norm)
         return config
 
 
@@ -139,7 +140,7 @@ def build_model(config) -> MusicVAE:
         encoder_units=model_config.encoder_units, latent_dim=model_config.latent_dim,
         decoder=model_config.decoder, decoder_units=model_config.decoder_units,
         conductor_units=model_config.conductor_units, lstm_impl=model_config.lstm_impl,
-        name="music_vae")
+        mu_batch_norm=model_config.mu_batch_norm, name="music_vae")
     model.build((None, data.num_steps, data.num_classes))
     return model
 

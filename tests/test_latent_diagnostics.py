@@ -65,3 +65,17 @@ def test_training_summaries_log_the_diagnostics_and_warn_on_collapse(tmp_path, c
     stderr = capsys.readouterr().err
     assert stderr.count("posterior collapse") == 1
     assert "warning at step 3" in stderr
+
+
+def test_mu_batch_norm_spreads_every_posterior_mean_across_a_batch():
+    # BN-VAE: a batch-normalised mean of fixed scale varies across inputs from the first step,
+    # where the plain Dense mean (N(0, 0.001^2) kernels) barely moves.
+    from model_support import random_tokens, tiny_model
+
+    config, plain = tiny_model(False)
+    _, normalised = tiny_model(False, "model.mu_batch_norm=0.5")
+    one_hot = tf.one_hot(random_tokens(config, batch=64), config.data.num_classes)
+    spread = normalised.encode(one_hot, training=True)[0].numpy().std(axis=0)
+    assert (spread > 0.3).all() and (spread <= 0.5 + 1e-6).all(), spread
+    assert plain.encode(one_hot, training=True)[0].numpy().std(axis=0).max() < 0.01
+    assert normalised.get_config()["mu_batch_norm"] == 0.5

@@ -90,3 +90,14 @@ def test_export_refuses_to_overwrite_a_checkpoint(tmp_path, capsys):
         write_magenta_checkpoint(imported("mel_2bar_tiny", TF1).model, tmp_path / "exported")
     assert main(["export-magenta", "--model", str(FIXTURES / "absent"), "--out", str(tmp_path / "x")]) == 1
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_export_refuses_a_batch_normalised_posterior_mean():
+    from model_support import tiny_model
+
+    from musicvae_tf.errors import MusicVAEError
+    from musicvae_tf.magenta_export import magenta_arrays
+
+    _, model = tiny_model(False, "model.mu_batch_norm=0.5")
+    with pytest.raises(MusicVAEError, match="no Magenta equivalent"):
+        magenta_arrays(model)

@@ -160,10 +160,12 @@ def test_mixed_precision_learns_with_float32_logits(tmp_path, precision):
     assert result.final_step == 40
 
 
-def test_a_run_without_model_keras_loads_its_newest_checkpoint(tmp_path):
+@pytest.mark.parametrize("extra", [(), ("model.mu_batch_norm=0.5",)])
+def test_a_run_without_model_keras_loads_its_newest_checkpoint(tmp_path, extra):
+    # With mu_batch_norm the model has non-trainable state (moving statistics) to restore too.
     from musicvae_tf.training.run_files import load_run_model
 
-    config = tiny_config()
+    config = tiny_config(*extra)
     _train_vae(tmp_path, config, 10)
     exported = keras.saving.load_model(tmp_path / "model.keras")
     (tmp_path / "model.keras").unlink()  # as while the run is still training

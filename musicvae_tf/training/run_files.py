@@ -93,6 +93,7 @@ def load_run_model(run_dir: str | Path):
     import tensorflow as tf
 
     from musicvae_tf.model import build_model
+    from musicvae_tf.training.vae_task import model_state_objects
 
     model_path = run_dir / MODEL_FILE
     if model_path.is_file():
@@ -110,7 +111,8 @@ def load_run_model(run_dir: str | Path):
     # checkpoints hold them as the optimiser's trainable variables (in model order).
     variables = tf.train.Checkpoint(_trainable_variables=list(model.trainable_variables))
     try:
-        tf.train.Checkpoint(optimizer=variables).restore(latest).expect_partial() \
+        tf.train.Checkpoint(optimizer=variables, **model_state_objects(model)).restore(latest) \
+            .expect_partial() \
             .assert_existing_objects_matched()
     except (AssertionError, ValueError) as exc:
         raise MusicVAEError(f"checkpoint {latest} does not fit {run_dir}'s config: {exc}") from None

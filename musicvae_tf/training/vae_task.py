@@ -47,6 +47,10 @@ class VAETask(TrainingTask):
         outputs = self._diagnostics_pass(*self.diagnostic_batch)
         return summarize_latents(*(t.numpy() for t in outputs))
 
+    def extra_checkpoint_objects(self) -> dict:
+        """The model's non-trainable state (e.g. ``model.mu_batch_norm``'s moving statistics)."""
+        return model_state_objects(self.model)
+
     def health_warning(self, metrics: dict, step: int) -> str | None:
         """The collapse warning once ``training.collapse_warmup_steps`` have passed."""
         from musicvae_tf.latent_diagnostics import collapse_warning
@@ -91,6 +95,16 @@ class VAETask(TrainingTask):
         terms["beta"] = tf.cast(beta, tf.float32)
         terms["sampling_probability"] = tf.cast(probability, tf.float32)
         return terms
+
+
+def model_state_objects(model) -> dict:
+    """``{"model_state": ...}`` holding ``model``'s non-trainable variables, or ``{}`` without any.
+
+    Keras 3 models are not part of TensorFlow's checkpoint graph: their trainable variables are
+    saved through the optimiser, and this entry saves the rest (batch-norm moving statistics).
+    """
+    variables = list(model.non_trainable_variables)
+    return {"model_state": tf.train.Checkpoint(variables=variables)} if variables else {}
 
 
 def noise_scale(step, warmup_steps: int):
