@@ -116,13 +116,9 @@ def count_flops(config) -> dict[str, int]:
 
 def cpu_matrix_features() -> list[str]:
     """The CPU's AVX-512 / AMX flags (bf16 matmuls are only fast with avx512_bf16 or amx_bf16)."""
-    try:
-        with open("/proc/cpuinfo") as handle:
-            flags = next((line.split(":", 1)[1].split() for line in handle
-                          if line.startswith("flags")), [])
-    except OSError:
-        return []
-    return sorted({f for f in flags if f.startswith(("avx512", "amx"))})
+    from musicvae_tf.training.precision import cpu_flags
+
+    return sorted(f for f in cpu_flags() if f.startswith(("avx512", "amx")))
 
 
 def measure_matmul_peak(dtype_name: str, size: int = 4096, repeats: int = 4) -> float:

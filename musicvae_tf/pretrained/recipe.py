@@ -26,7 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-from musicvae_tf.training.precision import resolve_precision
+from musicvae_tf.training.precision import cpu_flags, resolve_precision
 
 CORPORA = ("music21:oneills1850", "music21:airdsAirs")
 
@@ -60,16 +60,14 @@ def cli(*args: str) -> list[str]:
 
 def cpu_description() -> dict:
     """The CPU model and its matrix features (speeds compare only on one CPU kind)."""
-    model, flags = platform.processor(), []
+    model = platform.processor()
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name") and not model:
-                model = line.split(":", 1)[1].strip()
-            if line.startswith("flags") and not flags:
-                flags = line.split(":", 1)[1].split()
+        model = model or next((line.split(":", 1)[1].strip() for line in
+                               Path("/proc/cpuinfo").read_text().splitlines()
+                               if line.startswith("model name")), "")
     except OSError:
         pass
-    matrix = sorted(f for f in flags if f.startswith(("avx512_bf16", "amx", "avx2")))
+    matrix = sorted(f for f in cpu_flags() if f.startswith(("avx512_bf16", "amx", "avx2")))
     return {"model": model, "cores": os.cpu_count(), "matrix_features": matrix}
 
 
