@@ -15,7 +15,7 @@ import contextlib
 import re
 import warnings
 
-from musicvae_tf.errors import MusicVAEError
+from data_pipelines.errors import MusicVAEError
 
 SECONDS_PER_QUARTER = 0.5  # 120 qpm
 _TUNE_START = re.compile(r"(?m)^(?=X:)")

@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from musicvae_tf.config import DataConfig
-from musicvae_tf.errors import MusicVAEError, UsageError
+from data_pipelines.data_config import DataConfig
+from data_pipelines.errors import MusicVAEError, UsageError
 
 SPLITS = ("train", "eval", "test")
 # prepare writes this file before it touches anything else in the data dir and removes it last.

@@ -25,7 +25,7 @@ from fractions import Fraction
 import numpy as np
 
 from data_pipelines.tokens import FIRST_PITCH_TOKEN, NO_EVENT, NOTE_OFF
-from musicvae_tf.config import DataConfig
+from data_pipelines.data_config import DataConfig
 
 DEFAULT_QPM = 120.0
 # Magenta's quantiser rounds a time to the nearest step (halfway rounds up).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import warnings
 
-from musicvae_tf.errors import MusicVAEError
+from data_pipelines.errors import MusicVAEError
 
 
 def read_midi_file(path: str):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import typing
 import json
 import math
 import os
@@ -33,11 +34,19 @@ from data_pipelines.splits import SPLITS, split_for
 from data_pipelines.time_limit import PieceTimeout, time_limit
 from data_pipelines.windows import melody_windows
 from data_pipelines.worker_pool import ordered_map
-from musicvae_tf.config import Config, DataConfig
-from musicvae_tf.errors import MusicVAEError
-from musicvae_tf.io_utils import write_json
+from data_pipelines.data_config import DataConfig
+from data_pipelines.errors import MusicVAEError
+from data_pipelines.io_utils import write_json
 
 WINDOWS_PER_SHARD = 100_000
+
+
+class NamedDataConfig(typing.Protocol):
+    """What ``prepare`` reads of an experiment config (``musicvae_tf.config.Config`` is one)."""
+
+    name: str
+    data: DataConfig
+
 # Files a run owns besides its shards; an earlier run's are removed when a run starts.
 OUTPUT_FILES = ("report.json", "pieces.json", "data_config.json")
 
@@ -133,7 +142,7 @@ class _PieceTask:
         return piece_windows(ref, self.data_config)
 
 
-def prepare_dataset(config: Config, inputs: list[str] | None, corpora: list[str] | None,
+def prepare_dataset(config: NamedDataConfig, inputs: list[str] | None, corpora: list[str] | None,
                     out_dir: str | os.PathLike, workers: int | None = None,
                     num_shards: int | None = None, progress: bool = True) -> dict:
     """Build the sharded window dataset in ``out_dir`` and return the report dict.

@@ -19,7 +19,7 @@ import tensorflow as tf
 from data_pipelines.data_dir import check_prepared_data
 from data_pipelines.shards import shard_paths
 from data_pipelines.tokens import FIRST_PITCH_TOKEN
-from musicvae_tf.config import DataConfig
+from data_pipelines.data_config import DataConfig
 
 _PARSE_BATCH = 1024
 _ALL = 2**31 - 1  # a batch size that holds a whole split

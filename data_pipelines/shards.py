@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from musicvae_tf.io_utils import atomic_path
+from data_pipelines.io_utils import atomic_path
 
 SHARD_SUFFIX = ".tfrecord"
 _SHARD_NAME = re.compile(r"^(train|eval|test)-\d{5}-of-\d{5}\.tfrecord$")

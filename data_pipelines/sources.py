@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Iterator
 
-from musicvae_tf.errors import MusicVAEError, UsageError
+from data_pipelines.errors import MusicVAEError, UsageError
 
 MIDI_SUFFIXES = (".mid", ".midi")
 ABC_SUFFIXES = (".abc",)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from musicvae_tf.config import DataConfig
+from data_pipelines.data_config import DataConfig
 
 SPLITS = ("train", "eval", "test")
 

@@ -12,7 +12,7 @@ import struct
 from typing import Iterator
 
 from data_pipelines.shards import masked_crc
-from musicvae_tf.errors import MusicVAEError
+from data_pipelines.errors import MusicVAEError
 
 _HEADER = struct.Struct("<QI")
 

@@ -11,8 +11,8 @@ import os
 
 import numpy as np
 
-from musicvae_tf.config import DataConfig
-from musicvae_tf.io_utils import atomic_write_bytes
+from data_pipelines.data_config import DataConfig
+from data_pipelines.io_utils import atomic_write_bytes
 
 NO_EVENT = 0
 NOTE_OFF = 1

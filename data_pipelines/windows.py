@@ -10,8 +10,8 @@ import numpy as np
 
 from data_pipelines.extraction import Melody, extract_melody_spans
 from data_pipelines.tokens import FIRST_PITCH_TOKEN, NO_EVENT, NOTE_OFF
-from musicvae_tf.config import DataConfig
-from musicvae_tf.errors import MusicVAEError
+from data_pipelines.data_config import DataConfig
+from data_pipelines.errors import MusicVAEError
 
 
 @dataclasses.dataclass(frozen=True)

@@ -31,8 +31,8 @@ import numpy as np
 
 from data_pipelines.tokens import FIRST_PITCH_TOKEN, token_notes
 from musicvae_tf.config import DataConfig
-from musicvae_tf.errors import MusicVAEError, UsageError
-from musicvae_tf.io_utils import atomic_write_bytes
+from data_pipelines.errors import MusicVAEError, UsageError
+from data_pipelines.io_utils import atomic_write_bytes
 
 C_MAJOR_PITCH_CLASSES = frozenset({0, 2, 4, 5, 7, 9, 11})
 

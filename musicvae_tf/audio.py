@@ -14,8 +14,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from musicvae_tf.errors import MusicVAEError
-from musicvae_tf.io_utils import atomic_path
+from data_pipelines.errors import MusicVAEError
+from data_pipelines.io_utils import atomic_path
 
 SOUNDFONT_ENV = "MUSICVAE_TF_SOUNDFONT"
 # Where Debian's fluid-soundfont-gm and other common packages put a General MIDI soundfont.

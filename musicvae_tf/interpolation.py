@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from musicvae_tf.errors import UsageError
+from data_pipelines.errors import UsageError
 
 METHODS = ("slerp", "lerp")
 # Below this angle (radians) from 0 or pi the sine of the angle is too small to divide by.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from musicvae_tf.errors import UsageError
+from data_pipelines.errors import UsageError
 
 
 def bilinear_grid(corners, num_per_side: int) -> np.ndarray:

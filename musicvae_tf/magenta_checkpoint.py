@@ -18,7 +18,7 @@ from typing import Iterator
 
 import numpy as np
 
-from musicvae_tf.errors import MusicVAEError
+from data_pipelines.errors import MusicVAEError
 
 MANIFEST_FILE = "weights_manifest.json"
 # Training state a TF1 trainer saves beside the model variables.

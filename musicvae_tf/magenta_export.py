@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from musicvae_tf.errors import MusicVAEError
-from musicvae_tf.io_utils import atomic_write_bytes
+from data_pipelines.errors import MusicVAEError
+from data_pipelines.io_utils import atomic_write_bytes
 from musicvae_tf.magenta_layout import magenta_layout
 
 CHECKPOINT_PREFIX = "model.ckpt"

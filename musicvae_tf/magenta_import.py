@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from musicvae_tf.config import Config
-from musicvae_tf.errors import MusicVAEError
+from data_pipelines.errors import MusicVAEError
 from musicvae_tf.magenta_checkpoint import open_checkpoint
 from musicvae_tf.magenta_layout import check_checkpoint, checkpoint_sizes, magenta_layout
 
@@ -78,7 +78,7 @@ def import_checkpoint(reader, config: Config) -> ImportedModel:
 
 def import_magenta(checkpoint: str | Path, config: Config, out_dir: str | Path) -> ImportedModel:
     """Import ``checkpoint`` and write the model directory ``out_dir`` (which must be new or empty)."""
-    from musicvae_tf.io_utils import write_json
+    from data_pipelines.io_utils import write_json
     from musicvae_tf.training.run_files import export_model, write_run_config
 
     out_dir = Path(out_dir)

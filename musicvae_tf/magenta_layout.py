@@ -21,7 +21,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from musicvae_tf.errors import MusicVAEError
+from data_pipelines.errors import MusicVAEError
 
 # Keras gate block k (i, f, c, o) is Magenta's block _GATE_BLOCKS[k] (i, j, f, o).
 _GATE_BLOCKS = (0, 2, 1, 3)

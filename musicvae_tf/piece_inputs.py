@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from musicvae_tf.errors import MusicVAEError, UsageError
+from data_pipelines.errors import MusicVAEError, UsageError
 
 PIECES_FILE = "pieces.json"
 

@@ -19,7 +19,7 @@ import numpy as np  # noqa: E402
 
 from musicvae_tf.attributes import Note, melody_notes  # noqa: E402
 from musicvae_tf.config import DataConfig  # noqa: E402
-from musicvae_tf.io_utils import atomic_path  # noqa: E402
+from data_pipelines.io_utils import atomic_path  # noqa: E402
 
 _NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 _NOTE_COLOR = "#2b6cb0"

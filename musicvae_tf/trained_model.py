@@ -21,7 +21,7 @@ import numpy as np
 
 from musicvae_tf.attributes import AttributeVectors, check_attribute_name, compute_attribute_vectors
 from musicvae_tf.config import Config, DataConfig, config_from_dict, load_config
-from musicvae_tf.errors import MusicVAEError, UsageError
+from data_pipelines.errors import MusicVAEError, UsageError
 from musicvae_tf.interpolation import interpolate_latents
 
 MODEL_FILE = "model.keras"

@@ -7,7 +7,7 @@ from musicvae_tf.attributes import (
     ATTRIBUTES, AttributeVectors, average_interval, c_diatonic, compute_attribute_vectors, melody_notes,
     note_density, syncopation_8th, syncopation_16th)
 from musicvae_tf.config import DataConfig
-from musicvae_tf.errors import UsageError
+from data_pipelines.errors import UsageError
 
 DC = DataConfig(num_bars=1)
 

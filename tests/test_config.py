@@ -3,7 +3,7 @@
 import pytest
 
 from musicvae_tf.config import load_config
-from musicvae_tf.errors import UsageError
+from data_pipelines.errors import UsageError
 
 
 def test_overrides_are_parsed_and_coerced_to_field_types():

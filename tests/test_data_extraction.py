@@ -8,7 +8,7 @@ from data_pipelines.midi_source import pretty_midi_to_note_sequence
 from data_pipelines.tokens import NOTE_OFF, pitch_to_token
 from data_pipelines.windows import melody_windows, windows_from_file
 from musicvae_tf.config import DataConfig
-from musicvae_tf.errors import MusicVAEError
+from data_pipelines.errors import MusicVAEError
 from midi_factory import make_midi, make_sequence, scale_notes
 
 CONFIG = DataConfig(num_bars=2)

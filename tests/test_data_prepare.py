@@ -9,7 +9,7 @@ from data_pipelines.splits import split_for
 from midi_factory import make_midi, scale_notes, write
 from musicvae_tf.cli import main
 from musicvae_tf.config import DataConfig, load_config
-from musicvae_tf.errors import MusicVAEError, UsageError
+from data_pipelines.errors import MusicVAEError, UsageError
 
 
 def make_folder(root, count=12):

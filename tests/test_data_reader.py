@@ -10,7 +10,7 @@ from data_pipelines.prepare import prepare_dataset
 from data_pipelines.reader import make_dataset, transpose_tokens
 from midi_factory import make_midi, scale_notes, write
 from musicvae_tf.config import load_config
-from musicvae_tf.errors import MusicVAEError
+from data_pipelines.errors import MusicVAEError
 
 
 @pytest.fixture(scope="module")

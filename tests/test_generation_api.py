@@ -7,7 +7,7 @@ import pytest
 
 from generation_support import synthetic_melodies, trained_run_dir, write_melody_midi
 from musicvae_tf.attributes import attribute_values, compute_attribute_vectors
-from musicvae_tf.errors import MusicVAEError, UsageError
+from data_pipelines.errors import MusicVAEError, UsageError
 from musicvae_tf.trained_model import TrainedModel
 
 PENTATONIC = [60, 62, 64, 67, 69]  # 5 pitches cycled over 4-beat bars: every window differs

@@ -11,7 +11,7 @@ import pytest
 
 from musicvae_tf.audio import SOUNDFONT_ENV, find_synth, render_wav
 from musicvae_tf.config import DataConfig
-from musicvae_tf.errors import MusicVAEError
+from data_pipelines.errors import MusicVAEError
 from musicvae_tf.generation_output import OutputWriter
 
 FAKE_SYNTH = """#!/bin/sh

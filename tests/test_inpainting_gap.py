@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from musicvae_tf.config import DataConfig
-from musicvae_tf.errors import UsageError
+from data_pipelines.errors import UsageError
 from musicvae_tf.inpainting.baselines import (interpolation_latents, repeat_last_bar_latents,
                                               repeat_last_bar_tokens)
 from musicvae_tf.inpainting.gap import PROTOCOL_A, GapSplit, SplitRange, context_views, gap_bars

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from musicvae_tf.errors import UsageError
+from data_pipelines.errors import UsageError
 from musicvae_tf.interpolation import interpolate_latents, lerp, slerp
 
 

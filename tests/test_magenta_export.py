@@ -82,7 +82,7 @@ def test_cli_round_trip_of_a_model_trained_here(tmp_path, capsys):
 
 
 def test_export_refuses_to_overwrite_a_checkpoint(tmp_path, capsys):
-    from musicvae_tf.errors import MusicVAEError
+    from data_pipelines.errors import MusicVAEError
     from musicvae_tf.magenta_export import write_magenta_checkpoint
 
     write_magenta_checkpoint(imported("mel_2bar_tiny", TF1).model, tmp_path / "exported")
@@ -95,7 +95,7 @@ def test_export_refuses_to_overwrite_a_checkpoint(tmp_path, capsys):
 def test_export_refuses_a_batch_normalised_posterior_mean():
     from model_support import tiny_model
 
-    from musicvae_tf.errors import MusicVAEError
+    from data_pipelines.errors import MusicVAEError
     from musicvae_tf.magenta_export import magenta_arrays
 
     _, model = tiny_model(False, "model.mu_batch_norm=0.5")

@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from musicvae_tf import lstm_stack
-from musicvae_tf.errors import MusicVAEError
+from data_pipelines.errors import MusicVAEError
 from musicvae_tf.lstm_keras import resolve_lstm_impl
 from musicvae_tf.lstm_stack import LSTMStack
 from musicvae_tf.model import build_model

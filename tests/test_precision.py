@@ -2,7 +2,7 @@
 
 import pytest
 
-from musicvae_tf.errors import UsageError
+from data_pipelines.errors import UsageError
 from musicvae_tf.training import precision
 
 

@@ -11,7 +11,7 @@ import pytest
 from generation_support import trained_run_dir
 from musicvae_tf import pretrained
 from musicvae_tf.cli import main
-from musicvae_tf.errors import MusicVAEError
+from data_pipelines.errors import MusicVAEError
 from musicvae_tf.trained_model import TrainedModel
 
 SHIPPED = ("folk-mel_2bar", "folk-hierdec-mel_16bar", "folk-inpaint")

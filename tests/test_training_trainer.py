@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from musicvae_tf.errors import MusicVAEError
+from data_pipelines.errors import MusicVAEError
 from musicvae_tf.training import TrainingTask, set_precision, train
 from musicvae_tf.training.metrics_log import read_metrics
 from musicvae_tf.training.vae_task import VAETask

@@ -61,7 +61,7 @@ def write_prepared_data(data_dir, config, tokens_by_split: dict) -> None:
 
     from data_pipelines.prepare import data_config_dict
     from data_pipelines.shards import write_shards
-    from musicvae_tf.io_utils import write_json
+    from data_pipelines.io_utils import write_json
 
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)

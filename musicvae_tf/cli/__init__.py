@@ -11,7 +11,7 @@ import importlib
 import sys
 
 from musicvae_tf.cli.quiet_tensorflow import silence_tensorflow_startup
-from musicvae_tf.errors import MusicVAEError, describe_os_error
+from data_pipelines.errors import MusicVAEError, describe_os_error
 
 # Subcommand name -> module. Order is the order shown in --help.
 COMMANDS = {

@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from musicvae_tf.cli.output_paths import check_output_dir
-    from musicvae_tf.io_utils import atomic_write_bytes
+    from data_pipelines.io_utils import atomic_write_bytes
     from musicvae_tf.plotting import plot_token_grid
     from musicvae_tf.trained_model import TrainedModel
 

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from musicvae_tf.cli.generation_args import seed_value
-from musicvae_tf.errors import UsageError
+from data_pipelines.errors import UsageError
 
 HELP = ("evaluate a trained, shipped or imported model on a prepared split (accuracies, NLL, KL, "
         "ELBO, active units, z-shuffle gap)")
@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.temperature >= 0:
         raise UsageError(f"--temperature must be >= 0, got {args.temperature}")
     from musicvae_tf.cli.output_paths import check_output_file
-    from musicvae_tf.errors import MusicVAEError
+    from data_pipelines.errors import MusicVAEError
     from musicvae_tf.pretrained import pretrained_root, resolve_model
 
     run_dir = resolve_model(args.model)
@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
 
     from data_pipelines.reader import make_dataset
     from musicvae_tf.evaluation import evaluate_model
-    from musicvae_tf.io_utils import write_json
+    from data_pipelines.io_utils import write_json
     from musicvae_tf.training.run_files import load_run_model
 
     model, config, source = load_run_model(run_dir)

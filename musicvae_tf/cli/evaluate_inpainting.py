@@ -31,11 +31,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Load, evaluate, write JSON + table, print the table."""
     from musicvae_tf.cli.output_paths import check_output_file
-    from musicvae_tf.errors import MusicVAEError
+    from data_pipelines.errors import MusicVAEError
     from musicvae_tf.inpainting.evaluate import (evaluate_windows, read_windows, results_table,
                                                  split_leak_check)
     from musicvae_tf.inpainting.inpaint import LatentRNNInpainter, LatentSearchInpainter, load_inpainter
-    from musicvae_tf.io_utils import atomic_write_bytes, write_json
+    from data_pipelines.io_utils import atomic_write_bytes, write_json
 
     check_output_file(args.out)
     protocols = tuple(p.strip().upper() for p in args.protocols.split(",") if p.strip())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import secrets
 
-from musicvae_tf.errors import UsageError
+from data_pipelines.errors import UsageError
 from musicvae_tf.trained_model import DEFAULT_AMOUNT
 
 DEFAULT_TEMPERATURE = 0.5

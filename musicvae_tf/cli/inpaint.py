@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from musicvae_tf.cli import generation_args as common
-from musicvae_tf.errors import UsageError
+from data_pipelines.errors import UsageError
 
 HELP = ("fill bars of a MIDI piece so they connect what comes before and after (MIDI + PNG, WAV "
         "when fluidsynth is installed)")

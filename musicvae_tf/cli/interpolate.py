@@ -124,7 +124,7 @@ def _steps(text: str) -> int:
 
 
 def _input_count(args: argparse.Namespace) -> int:
-    from musicvae_tf.errors import UsageError
+    from data_pipelines.errors import UsageError
 
     given = args.input or args.input_piece
     if given is not None:
@@ -138,7 +138,7 @@ def _input_count(args: argparse.Namespace) -> int:
 
 
 def _bars(bars: list[int] | None, count: int) -> list[int | None]:
-    from musicvae_tf.errors import UsageError
+    from data_pipelines.errors import UsageError
 
     if bars is None:
         return [None] * count

@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     from data_pipelines.prepare import prepare_dataset
     from musicvae_tf.cli.output_paths import check_output_dir
     from musicvae_tf.config import load_config
-    from musicvae_tf.errors import UsageError
+    from data_pipelines.errors import UsageError
 
     if args.workers is not None and args.workers < 1:
         raise UsageError("--workers must be >= 1")

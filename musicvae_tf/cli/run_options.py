@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 
-from musicvae_tf.errors import UsageError
+from data_pipelines.errors import UsageError
 
 # Exit codes after a clean stop requested by a signal (128 + signal number, as shells report).
 SIGNAL_EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}

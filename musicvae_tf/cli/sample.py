@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from musicvae_tf.cli.output_paths import check_output_dir
-    from musicvae_tf.errors import UsageError
+    from data_pipelines.errors import UsageError
     from musicvae_tf.trained_model import DEFAULT_AMOUNT, TrainedModel
 
     temperature = common.check_temperature(args.temperature)

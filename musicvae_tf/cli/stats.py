@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from musicvae_tf.cli import generation_args as common
-from musicvae_tf.errors import UsageError
+from data_pipelines.errors import UsageError
 
 HELP = ("melody statistics (share in one scale, notes per bar, repeated bars) of prepared data, "
         "MIDI files or samples from a model, as JSON")
@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from musicvae_tf.cli.output_paths import check_output_file
-    from musicvae_tf.io_utils import write_json
+    from data_pipelines.io_utils import write_json
     from musicvae_tf.melody_stats import melody_statistics, relative_differences
 
     if not (args.data or args.input or args.model):
@@ -87,7 +87,7 @@ def _prepared_config(data_dir: str, model_config):
     from pathlib import Path
 
     from musicvae_tf.config import DataConfig
-    from musicvae_tf.errors import MusicVAEError
+    from data_pipelines.errors import MusicVAEError
 
     if model_config is not None:
         return model_config
@@ -117,7 +117,7 @@ def _midi_tokens(inputs: list[str], data_config):
     from data_pipelines.sources import list_pieces, load_ref
     from data_pipelines.windows import melody_windows
     from data_pipelines.extraction import extract_melody_spans
-    from musicvae_tf.errors import MusicVAEError
+    from data_pipelines.errors import MusicVAEError
 
     windows = []
     for ref in list_pieces(inputs, None):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from musicvae_tf.cli.run_options import SIGNAL_EXIT_CODES, add_run_options, check_run_options
 from musicvae_tf.cli.training_lock import command_lock
-from musicvae_tf.errors import UsageError
+from data_pipelines.errors import UsageError
 
 HELP = "train or resume a MusicVAE on prepared data (checkpoints, TensorBoard, model.keras)"
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from musicvae_tf.errors import MusicVAEError, UsageError
+from data_pipelines.errors import MusicVAEError, UsageError
 from musicvae_tf.inpainting.baselines import (interpolation_latents, repeat_last_bar_latents,
                                               repeat_last_bar_tokens)
 from musicvae_tf.inpainting.gap import PROTOCOL_A, GapSplit

@@ -16,7 +16,7 @@ import dataclasses
 
 import numpy as np
 
-from musicvae_tf.errors import UsageError
+from data_pipelines.errors import UsageError
 
 
 @dataclasses.dataclass(frozen=True)

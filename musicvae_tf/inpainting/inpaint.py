@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from musicvae_tf.config import Config
-from musicvae_tf.errors import MusicVAEError, UsageError
+from data_pipelines.errors import MusicVAEError, UsageError
 from musicvae_tf.inpainting.gap import GapSplit
 from musicvae_tf.inpainting.piece import PieceMelody, window_around_gap
 

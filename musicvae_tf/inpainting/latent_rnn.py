@@ -18,7 +18,7 @@ from typing import Any
 import keras
 from keras import ops
 
-from musicvae_tf.errors import UsageError
+from data_pipelines.errors import UsageError
 from musicvae_tf.inpainting.gap import SplitRange
 
 

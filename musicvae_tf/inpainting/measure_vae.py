@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 
 from musicvae_tf.config import Config, load_config
-from musicvae_tf.errors import UsageError
+from data_pipelines.errors import UsageError
 
 # Data fields the measure VAE must share with the windows it is cut from.
 _SHARED_DATA_FIELDS = ("steps_per_quarter", "steps_per_bar", "min_pitch", "max_pitch")

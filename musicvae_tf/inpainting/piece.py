@@ -18,7 +18,7 @@ import numpy as np
 
 from data_pipelines.tokens import FIRST_PITCH_TOKEN, NOTE_OFF, NO_EVENT
 from musicvae_tf.config import DataConfig
-from musicvae_tf.errors import MusicVAEError, UsageError
+from data_pipelines.errors import MusicVAEError, UsageError
 from musicvae_tf.inpainting.gap import GapSplit
 
 

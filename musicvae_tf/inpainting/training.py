@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from musicvae_tf.config import Config, config_from_dict
-from musicvae_tf.errors import MusicVAEError
+from data_pipelines.errors import MusicVAEError
 
 MEASURE_VAE_DIR = "measure_vae"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib.resources
 from pathlib import Path
 
-from musicvae_tf.errors import MusicVAEError
+from data_pipelines.errors import MusicVAEError
 
 MODEL_FILE = "model.keras"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from musicvae_tf.io_utils import atomic_path
+from data_pipelines.io_utils import atomic_path
 from musicvae_tf.training.metrics_log import read_metrics
 
 # Panels in this order when present; other scalars fill the remaining panels.

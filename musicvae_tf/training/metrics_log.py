@@ -8,7 +8,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from musicvae_tf.io_utils import atomic_write_bytes
+from data_pipelines.io_utils import atomic_write_bytes
 
 
 class MetricsLog:

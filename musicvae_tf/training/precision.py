@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from musicvae_tf.errors import UsageError
+from data_pipelines.errors import UsageError
 
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 NATIVE_BF16_FLAGS = ("avx512_bf16", "amx_bf16")

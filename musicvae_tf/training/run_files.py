@@ -9,8 +9,8 @@ from pathlib import Path
 import yaml
 
 from musicvae_tf.config import Config, config_from_dict
-from musicvae_tf.errors import MusicVAEError
-from musicvae_tf.io_utils import atomic_write_bytes
+from data_pipelines.errors import MusicVAEError
+from data_pipelines.io_utils import atomic_write_bytes
 
 CONFIG_FILE = "config.yaml"
 MODEL_FILE = "model.keras"

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Iterator
 
-from musicvae_tf.errors import MusicVAEError
+from data_pipelines.errors import MusicVAEError
 
 LOCK_FILE = "train.lock"
 

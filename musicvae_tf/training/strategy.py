@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 
-from musicvae_tf.errors import MusicVAEError, UsageError
+from data_pipelines.errors import MusicVAEError, UsageError
 
 STRATEGIES = ("auto", "cpu", "mirrored", "multiworker", "tpu")
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from musicvae_tf.config import Config
-from musicvae_tf.errors import MusicVAEError
+from data_pipelines.errors import MusicVAEError
 from musicvae_tf.training import run_files
 from musicvae_tf.training.checkpoints import CheckpointStore
 from musicvae_tf.training.curves import plot_training_curves

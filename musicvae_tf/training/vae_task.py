@@ -148,7 +148,7 @@ def diagnostic_batch(data_dir: str | Path, config: Config, size: int = 256):
     fixed ``(one_hot, tokens)`` batch for the training summaries' collapse diagnostics; None
     when the data dir has fewer than two windows."""
     from data_pipelines.reader import make_dataset
-    from musicvae_tf.errors import MusicVAEError
+    from data_pipelines.errors import MusicVAEError
 
     for split in ("eval", "train"):
         try:

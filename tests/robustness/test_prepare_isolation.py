@@ -21,7 +21,7 @@ from malformed_inputs import melody_notes, records, sequence
 from midi_factory import make_midi, make_sequence, scale_notes, write
 from musicvae_tf.cli import main
 from musicvae_tf.config import DataConfig, load_config
-from musicvae_tf.errors import MusicVAEError
+from data_pipelines.errors import MusicVAEError
 
 
 def songs(folder, count=5):

@@ -19,7 +19,7 @@ from data_pipelines.prepare import prepare_dataset
 from malformed_inputs import HANGING_ABC
 from midi_factory import make_midi, scale_notes, write
 from musicvae_tf.config import load_config
-from musicvae_tf.errors import MusicVAEError
+from data_pipelines.errors import MusicVAEError
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = "cat-mel_2bar_small"
