@@ -16,7 +16,7 @@ from data_pipelines.windows import Window, melody_windows, windows_from_file
 
 _LAZY = {
     "make_dataset": "data_pipelines.reader",
-    "transpose_tokens": "data_pipelines.reader",
+    "transpose_tokens": "data_pipelines.encodings.melody",
     "read_windows": "data_pipelines.reader",
     "prepare_dataset": "data_pipelines.prepare",
 }

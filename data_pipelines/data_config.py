@@ -13,6 +13,8 @@ import dataclasses
 class DataConfig:
     """How pieces become token windows (SPEC §1)."""
 
+    # The data representation (``data_pipelines.encodings``): "melody" is the 90-class melody.
+    encoding: str = "melody"
     num_bars: int = 2
     steps_per_quarter: int = 4
     steps_per_bar: int = 16

@@ -16,7 +16,8 @@ SPLITS = ("train", "eval", "test")
 INCOMPLETE_MARKER = "prepare.incomplete"
 # Fields that fix the shape and meaning of the stored tokens; the others (programs, transposition,
 # split fractions) only change which windows were kept or how they are augmented when read.
-TOKEN_FORMAT_FIELDS = ("num_bars", "steps_per_bar", "steps_per_quarter", "min_pitch", "max_pitch")
+TOKEN_FORMAT_FIELDS = (
+    "encoding", "num_bars", "steps_per_bar", "steps_per_quarter", "min_pitch", "max_pitch")
 
 
 def check_prepared_data(data_dir: str | Path, data_config: DataConfig, split: str) -> Path:

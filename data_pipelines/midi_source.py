@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 import io
+import os
 import warnings
 
 from data_pipelines.errors import MusicVAEError
+
+
+def read_note_sequence(source) -> tuple[str, object]:
+    """``(name, NoteSequence)`` of a MIDI path, a PrettyMIDI object or a NoteSequence: the one
+    way a user's MIDI becomes a NoteSequence (generation, inpainting, stats)."""
+    if isinstance(source, (str, os.PathLike)):
+        return str(source), read_midi_file(str(source))
+    if hasattr(source, "instruments"):
+        return "<PrettyMIDI>", pretty_midi_to_note_sequence(source)
+    if hasattr(source, "notes"):
+        return source.id or source.filename or "<NoteSequence>", source
+    raise MusicVAEError(f"cannot read windows from a {type(source).__name__}")
 
 
 def read_midi_file(path: str):

@@ -26,13 +26,12 @@ from pathlib import Path
 import numpy as np
 
 from data_pipelines.data_dir import INCOMPLETE_MARKER
-from data_pipelines.extraction import extract_melody_spans
+from data_pipelines.encodings import encoding_for
 from data_pipelines.report import PrepareReport
 from data_pipelines.shards import remove_stale_shards, write_shards
 from data_pipelines.sources import PieceRef, list_pieces, load_ref
 from data_pipelines.splits import SPLITS, split_for
 from data_pipelines.time_limit import PieceTimeout, time_limit
-from data_pipelines.windows import melody_windows
 from data_pipelines.worker_pool import ordered_map
 from data_pipelines.data_config import DataConfig
 from data_pipelines.errors import MusicVAEError
@@ -53,7 +52,7 @@ OUTPUT_FILES = ("report.json", "pieces.json", "data_config.json")
 
 @dataclasses.dataclass
 class PieceWindows:
-    """One piece's kept windows (``tokens`` int16 [k, num_steps]) and skip counts."""
+    """One piece's kept windows (``tokens`` int16 [k, *window_shape]) and skip counts."""
 
     piece_id: str
     readable: bool
@@ -80,8 +79,12 @@ def piece_windows(ref: PieceRef, data_config: DataConfig) -> PieceWindows:
 
 def lost_piece(ref: PieceRef, reason: str, data_config: DataConfig) -> PieceWindows:
     """The result for a piece that gave nothing because of ``reason``."""
-    return PieceWindows(ref.piece_id, False, np.zeros((0, data_config.num_steps), np.int16),
-                        np.zeros(0, np.int64), collections.Counter({reason: 1}))
+    return PieceWindows(ref.piece_id, False, _no_windows(data_config), np.zeros(0, np.int64),
+                        collections.Counter({reason: 1}))
+
+
+def _no_windows(data_config: DataConfig) -> np.ndarray:
+    return np.zeros((0, *encoding_for(data_config).window_shape), np.int16)
 
 
 def _read_and_cut(ref: PieceRef, data_config: DataConfig) -> PieceWindows:
@@ -89,11 +92,10 @@ def _read_and_cut(ref: PieceRef, data_config: DataConfig) -> PieceWindows:
         piece = load_ref(ref)
     except MusicVAEError:
         return lost_piece(ref, _unreadable_reason(ref), data_config)
-    melodies, skips = extract_melody_spans(piece.note_sequence, data_config)
-    windows, window_skips = melody_windows(melodies, data_config, ref.piece_id)
-    skips.update(window_skips)
+    windows, skips = encoding_for(data_config).note_sequence_windows(piece.note_sequence,
+                                                                      ref.piece_id)
     tokens = (np.stack([w.tokens for w in windows]).astype(np.int16) if windows
-              else np.zeros((0, data_config.num_steps), np.int16))
+              else _no_windows(data_config))
     offsets = np.asarray([w.bar_offset for w in windows], np.int64)
     return PieceWindows(ref.piece_id, True, tokens, offsets,
                         collections.Counter({k: v for k, v in skips.items() if v}))

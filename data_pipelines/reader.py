@@ -1,7 +1,9 @@
-"""tf.data input: sharded token windows -> (one-hot float32 [B, T, C], tokens int32 [B, T]).
+"""tf.data input: sharded token windows -> (encoder inputs float32 [B, T, D], tokens int32
+[B, *window_shape]), both as the config's encoding (``data.encoding``) defines them; for the
+melody encoding the encoder inputs are the one-hot tokens ``[B, T, 90]``.
 
 Training pipeline: interleaved shard read -> batched parse -> cache -> per-epoch draw -> batch (drop
-remainder) -> transposition augmentation -> one-hot -> prefetch. ``prepare`` keeps every window;
+remainder) -> transposition augmentation -> encoder inputs -> prefetch. ``prepare`` keeps every window;
 each training epoch draws a fresh random subset of at most ``data.max_windows_per_piece`` windows
 per piece (Magenta draws its 5 once, when converting) and visits them in a random order. The draw,
 the order and the transpositions are stateless functions of ``(seed, epoch)`` and ``(seed, batch
@@ -16,10 +18,10 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from data_pipelines.data_dir import check_prepared_data
-from data_pipelines.shards import shard_paths
-from data_pipelines.tokens import FIRST_PITCH_TOKEN
 from data_pipelines.data_config import DataConfig
+from data_pipelines.data_dir import check_prepared_data
+from data_pipelines.encodings import encoding_for
+from data_pipelines.shards import shard_paths
 
 _PARSE_BATCH = 1024
 _ALL = 2**31 - 1  # a batch size that holds a whole split
@@ -28,13 +30,14 @@ _ALL = 2**31 - 1  # a batch size that holds a whole split
 def make_dataset(data_dir: str | Path, split: str, data_config: DataConfig, batch_size: int, *,
                  training: bool, seed: int = 0, input_context: tf.distribute.InputContext | None = None
                  ) -> tf.data.Dataset:
-    """Batches of ``(one_hot, tokens)`` from ``data_dir``'s ``split`` shards.
+    """Batches of ``(encoder_inputs, tokens)`` from ``data_dir``'s ``split`` shards.
 
     ``batch_size`` is global; with an ``input_context`` (``distribute_datasets_from_function``)
     each input pipeline reads its share of the shards (or records) and batches its per-replica
     size. ``training=True`` repeats forever, augments, shuffles and drops the remainder.
     """
     check_prepared_data(data_dir, data_config, split)
+    encoding = encoding_for(data_config)
     files = shard_paths(data_dir, split)
     if input_context is not None:
         batch_size = input_context.get_per_replica_batch_size(batch_size)
@@ -45,15 +48,13 @@ def make_dataset(data_dir: str | Path, split: str, data_config: DataConfig, batc
                          deterministic=True))
         low, high = data_config.transpose_range
         if (low, high) != (0, 0):
-            num_classes = data_config.num_classes
             tokens = tokens.enumerate().map(
-                lambda index, batch: transpose_tokens(
-                    batch, _random_shift_fraction(batch, seed, index), low, high, num_classes),
+                lambda index, batch: encoding.transpose(
+                    batch, _random_shift_fraction(batch, seed, index), low, high),
                 num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     else:
         tokens = _read_eval_tokens(files, data_config, input_context).cache().batch(batch_size)
-    num_classes = data_config.num_classes
-    dataset = tokens.map(lambda t: (tf.one_hot(t, num_classes, dtype=tf.float32), t),
+    dataset = tokens.map(lambda t: (tf.cast(encoding.encoder_inputs(t), tf.float32), t),
                          num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     options = tf.data.Options()
     options.deterministic = True
@@ -69,27 +70,6 @@ def read_windows(data_dir: str | Path, split: str, data_config: DataConfig) -> t
             .map(lambda record: tf.io.parse_single_example(record, features)))
 
 
-def transpose_tokens(tokens: tf.Tensor, fraction: tf.Tensor, low: int, high: int,
-                     num_classes: int) -> tf.Tensor:
-    """Shift note-on tokens of each window by a semitone count chosen among the valid shifts.
-
-    ``fraction`` in [0, 1) per window picks uniformly among the shifts in ``[low, high]`` that keep
-    every note in the vocabulary (0 when none does); tokens 0 and 1 are unchanged.
-    """
-    tokens = tf.convert_to_tensor(tokens)
-    is_note = tokens >= FIRST_PITCH_TOKEN
-    big = tf.constant(num_classes, tokens.dtype)
-    lowest = tf.reduce_min(tf.where(is_note, tokens, big), axis=-1)
-    highest = tf.reduce_max(tf.where(is_note, tokens, tf.zeros_like(tokens)), axis=-1)
-    has_notes = tf.reduce_any(is_note, axis=-1)
-    valid_low = tf.where(has_notes, tf.maximum(low, FIRST_PITCH_TOKEN - lowest), low)
-    valid_high = tf.where(has_notes, tf.minimum(high, num_classes - 1 - highest), high)
-    choices = valid_high - valid_low + 1
-    picked = valid_low + tf.cast(tf.floor(fraction * tf.cast(choices, fraction.dtype)), tokens.dtype)
-    shift = tf.where(choices > 0, tf.minimum(picked, valid_high), tf.zeros_like(picked))
-    return tf.where(is_note, tokens + shift[..., tf.newaxis], tokens)
-
-
 def _random_shift_fraction(batch: tf.Tensor, seed: int, index: tf.Tensor) -> tf.Tensor:
     """Per-window uniform [0, 1) from a stateless seed derived from (seed, batch index)."""
     stateless_seed = tf.stack([tf.constant(seed, tf.int64), tf.cast(index, tf.int64)])
@@ -98,7 +78,7 @@ def _random_shift_fraction(batch: tf.Tensor, seed: int, index: tf.Tensor) -> tf.
 
 def _features(data_config: DataConfig) -> dict:
     return {
-        "tokens": tf.io.FixedLenFeature([data_config.num_steps], tf.int64),
+        "tokens": tf.io.FixedLenFeature(encoding_for(data_config).window_shape, tf.int64),
         "piece_id": tf.io.FixedLenFeature([], tf.string, default_value=""),
         "bar_offset": tf.io.FixedLenFeature([], tf.int64, default_value=0),
     }
@@ -144,7 +124,7 @@ def draw_per_piece(pieces: tf.Tensor, keys: tf.Tensor, max_per_piece: int) -> tf
 
 
 def _read_records(files: list[str], data_config: DataConfig, training: bool) -> tf.data.Dataset:
-    """Unbatched ``(tokens int32 [T], piece_key int64)``; the key is a hash of the piece id."""
+    """Unbatched ``(tokens int32 [*window_shape], piece_key int64)``; the key is a hash of the piece id."""
     dataset = tf.data.Dataset.from_tensor_slices(files)
     if training:
         records = dataset.interleave(tf.data.TFRecordDataset, cycle_length=min(4, len(files)),

@@ -1,9 +1,9 @@
 """Sharded TFRecord files of token windows: names, atomic writing, and cleanup of stale shards.
 
-Each record is a ``tf.train.Example`` with ``tokens`` (int64 list of ``num_steps``), ``piece_id``
-(bytes) and ``bar_offset`` (int64). Shards are named ``{split}-{index:05d}-of-{count:05d}.tfrecord``
-and are written to a temporary file that is renamed into place, so a reader that globs
-``{split}-*.tfrecord`` never sees a half-written shard.
+Each record is a ``tf.train.Example`` with ``tokens`` (int64 list: one window flattened
+step-major), ``piece_id`` (bytes) and ``bar_offset`` (int64). Shards are named
+``{split}-{index:05d}-of-{count:05d}.tfrecord`` and are written to a temporary file that is renamed
+into place, so a reader that globs ``{split}-*.tfrecord`` never sees a half-written shard.
 
 Records and Example protos are encoded here in plain Python (TFRecord framing with masked
 CRC32C, protobuf wire format): prepare never imports TensorFlow, whose import alone took longer
@@ -46,8 +46,8 @@ def write_shards(out_dir: str | Path, split: str, tokens: np.ndarray, piece_ids:
         with atomic_path(Path(out_dir) / name) as tmp:
             with open(tmp, "wb") as handle:
                 for row in range(bounds[index], bounds[index + 1]):
-                    handle.write(tfrecord(example_bytes(tokens[row].tolist(), piece_ids[row],
-                                                        int(bar_offsets[row]))))
+                    handle.write(tfrecord(example_bytes(tokens[row].reshape(-1).tolist(),
+                                                        piece_ids[row], int(bar_offsets[row]))))
         names.append(name)
     return names
 

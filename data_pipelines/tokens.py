@@ -111,29 +111,60 @@ def note_sequence_to_tokens(note_sequence, data_config: DataConfig, num_steps: i
                             ) -> np.ndarray:
     """Encode a NoteSequence from time 0 as one monophonic token array of ``num_steps``.
 
-    The inverse of :func:`tokens_to_note_sequence` for in-range melodies: quantises with the first
-    tempo (120 qpm when none), keeps the highest of simultaneous notes, drops drums and notes
-    outside the pitch range, and truncates or pads to ``num_steps`` (default: the config's window).
+    The inverse of :func:`tokens_to_note_sequence` for in-range melodies: :func:`note_steps` then
+    :func:`monophonic_tokens`, truncated or padded to ``num_steps`` (default: the config's window).
     Unlike melody extraction it neither splits at silences nor realigns to the first note's bar.
     """
     num_steps = data_config.num_steps if num_steps is None else num_steps
-    qpm = note_sequence.tempos[0].qpm if note_sequence.tempos else DEFAULT_QPM
-    steps_per_second = qpm / 60.0 * data_config.steps_per_quarter
-    notes = sorted(((int(np.floor(n.start_time * steps_per_second + 0.5)),
-                     int(np.floor(n.end_time * steps_per_second + 0.5)), n.pitch)
-                    for n in note_sequence.notes
-                    if not n.is_drum and n.velocity > 0
-                    and data_config.min_pitch <= n.pitch <= data_config.max_pitch),
-                   key=lambda note: (note[0], -note[2]))
-    events = np.full(num_steps, NO_EVENT, np.int32)
-    last_on = -1
+    return monophonic_tokens(note_steps(note_sequence, data_config), data_config, num_steps)
+
+
+def note_steps(note_sequence, data_config: DataConfig) -> list[tuple[int, int, int]]:
+    """``(start_step, end_step, pitch)`` of the sounding, in-range, non-drum notes.
+
+    Times go to steps through the piece's tempo map (120 qpm before the first tempo), rounding to
+    the nearest step as Magenta's quantiser does, so tempo changes do not move notes off the grid.
+    """
+    notes = [n for n in note_sequence.notes
+             if not n.is_drum and n.velocity > 0
+             and data_config.min_pitch <= n.pitch <= data_config.max_pitch]
+    if not notes:
+        return []
+    tempos = sorted((max(0.0, t.time), t.qpm) for t in note_sequence.tempos
+                    if np.isfinite(t.qpm) and t.qpm > 0)
+    if not tempos or tempos[0][0] > 0:
+        tempos.insert(0, (0.0, DEFAULT_QPM))
+    times = np.asarray([t for t, _ in tempos])
+    rates = np.asarray([qpm for _, qpm in tempos]) / 60.0 * data_config.steps_per_quarter
+    offsets = np.concatenate([[0.0], np.cumsum(np.diff(times) * rates[:-1])])
+
+    def step(seconds: float) -> int:
+        index = max(0, int(np.searchsorted(times, seconds, side="right")) - 1)
+        return int(np.floor(offsets[index] + (seconds - times[index]) * rates[index] + 0.5))
+
+    return [(step(n.start_time), step(n.end_time), n.pitch) for n in notes]
+
+
+def monophonic_tokens(notes, data_config: DataConfig, num_steps: int | None = None
+                      ) -> np.ndarray:
+    """``(start_step, end_step, pitch)`` notes -> monophonic tokens: the highest of simultaneous
+    onsets wins and a new onset ends the sounding note. The array has ``num_steps`` steps (later
+    notes are dropped), or by default whole bars up to the last note's end."""
+    by_start: dict[int, tuple[int, int]] = {}
     for start, end, pitch in notes:
-        if start == last_on or start >= num_steps:
-            continue
-        end = max(end, start + 1)
-        events[start] = pitch_to_token(pitch, data_config)
-        events[start + 1:min(end, num_steps)] = NO_EVENT
-        if end < num_steps:
-            events[end] = NOTE_OFF
-        last_on = start
-    return events
+        start = max(int(start), 0)
+        if start not in by_start or pitch > by_start[start][1]:
+            by_start[start] = (max(int(end), start + 1), int(pitch))
+    if num_steps is None:
+        last_end = max((end for end, _ in by_start.values()), default=0)
+        steps_per_bar = data_config.steps_per_bar
+        num_steps = -(-last_end // steps_per_bar) * steps_per_bar
+    tokens = np.full(num_steps, NO_EVENT, np.int32)
+    starts = sorted(s for s in by_start if s < num_steps)
+    for i, start in enumerate(starts):
+        end, pitch = by_start[start]
+        tokens[start] = pitch_to_token(pitch, data_config)
+        next_start = starts[i + 1] if i + 1 < len(starts) else None
+        if end < num_steps and (next_start is None or end < next_start):
+            tokens[end] = NOTE_OFF
+    return tokens

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import os
 
 import numpy as np
 
-from data_pipelines.extraction import Melody, extract_melody_spans
+from data_pipelines.extraction import Melody
 from data_pipelines.tokens import FIRST_PITCH_TOKEN, NO_EVENT, NOTE_OFF
 from data_pipelines.data_config import DataConfig
 from data_pipelines.errors import MusicVAEError
@@ -70,28 +69,21 @@ def clear_leading_note_offs(tokens: np.ndarray) -> np.ndarray:
 
 
 def windows_from_file(source, data_config: DataConfig) -> list[Window]:
-    """All distinct windows of a MIDI path, PrettyMIDI object or NoteSequence.
+    """All distinct windows of a MIDI path, PrettyMIDI object or NoteSequence, in the config's
+    encoding (``data.encoding``).
 
-    Raises MusicVAEError naming why a piece gives no window (unreadable file, wrong meter, no melody, too short).
+    Raises MusicVAEError naming why a piece gives no window (unreadable file, wrong meter, no
+    melody, too short).
     """
-    from data_pipelines.midi_source import pretty_midi_to_note_sequence, read_midi_file
+    from data_pipelines.encodings import encoding_for
+    from data_pipelines.midi_source import read_note_sequence
 
-    if isinstance(source, (str, os.PathLike)):
-        name = str(source)
-        note_sequence = read_midi_file(name)
-    elif hasattr(source, "instruments"):
-        name = "<PrettyMIDI>"
-        note_sequence = pretty_midi_to_note_sequence(source)
-    elif hasattr(source, "notes"):
-        name = source.id or source.filename or "<NoteSequence>"
-        note_sequence = source
-    else:
-        raise MusicVAEError(f"cannot read windows from a {type(source).__name__}")
-    melodies, skips = extract_melody_spans(note_sequence, data_config)
-    windows, window_skips = melody_windows(melodies, data_config, name)
+    name, note_sequence = read_note_sequence(source)
+    encoding = encoding_for(data_config)
+    windows, _ = encoding.note_sequence_windows(note_sequence, name)
     if not windows:
-        raise MusicVAEError(f"{name}: no {data_config.num_bars}-bar melody window: "
-                            f"{describe_no_windows(melodies, skips + window_skips, data_config)}")
+        raise MusicVAEError(f"{name}: no {data_config.num_bars}-bar {encoding.name} window: "
+                            f"{encoding.no_window_reason(note_sequence)}")
     return windows
 
 

@@ -232,7 +232,12 @@ def config_from_dict(raw: dict[str, Any]) -> Config:
 
 
 def _validate(config: Config) -> None:
+    from data_pipelines.encodings import ENCODINGS
+
     data, model, training = config.data, config.model, config.training
+    if data.encoding not in ENCODINGS:
+        raise UsageError(f"config {config.name}: unknown data.encoding {data.encoding!r}"
+                         f"{_did_you_mean(data.encoding, ENCODINGS)}")
     floats = {f"training.{f.name}": getattr(training, f.name) for f in dataclasses.fields(training)
               if isinstance(getattr(training, f.name), float)}
     checks = [

@@ -41,10 +41,10 @@ class OutputWriter:
     def write_melody(self, tokens: np.ndarray, stem: str, title: str | None = None,
                      plot: bool = True, highlight_bars=None) -> Path:
         """Write ``stem.mid`` (and ``stem.png``, ``stem.wav``); returns the MIDI path."""
-        from data_pipelines.tokens import write_midi
+        from data_pipelines.encodings import encoding_for
 
         midi_path = self.out_dir / f"{stem}.mid"
-        write_midi(np.asarray(tokens), midi_path, self.data_config, qpm=self.qpm)
+        encoding_for(self.data_config).write_midi(np.asarray(tokens), midi_path, qpm=self.qpm)
         self.written.append(midi_path)
         if plot:
             self.written.append(plot_piano_roll(tokens, self.out_dir / f"{stem}.png", self.data_config,

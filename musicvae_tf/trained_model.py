@@ -121,6 +121,13 @@ class TrainedModel:
         return self.config.data
 
     @property
+    def encoding(self):
+        """The data representation of this model's windows (``data.encoding``)."""
+        from data_pipelines.encodings import encoding_for
+
+        return encoding_for(self.data_config)
+
+    @property
     def latent_dim(self) -> int:
         """Size of z."""
         return int(self.config.model.latent_dim)
@@ -172,7 +179,7 @@ class TrainedModel:
                                               temperature=float(temperature), seed=chunk_seed)
             chunks.append(np.asarray(tokens, dtype=np.int32))
         if not chunks:
-            return np.zeros((0, self.data_config.num_steps), np.int32)
+            return np.zeros((0, *self.encoding.window_shape), np.int32)
         return np.concatenate(chunks)
 
     def decode(self, z: np.ndarray, temperature: float = 0.5, seed: int | None = None,
@@ -182,9 +189,7 @@ class TrainedModel:
 
     def to_note_sequences(self, tokens: np.ndarray, qpm: float = DEFAULT_QPM) -> list:
         """Token rows -> NoteSequences at ``qpm`` quarter notes per minute (SPEC §1)."""
-        from data_pipelines.tokens import tokens_to_note_sequence
-
-        return [tokens_to_note_sequence(row, self.data_config, qpm=qpm) for row in np.asarray(tokens)]
+        return [self.encoding.to_note_sequence(row, qpm=qpm) for row in np.asarray(tokens)]
 
     # ----------------------------------------------------------------------------- encoding
 
@@ -217,12 +222,14 @@ class TrainedModel:
         import tensorflow as tf
 
         tokens = np.asarray(tokens, dtype=np.int32)
-        if tokens.ndim != 2 or tokens.shape[1] != self.data_config.num_steps:
-            raise UsageError(f"tokens must have shape [N, {self.data_config.num_steps}], got {list(tokens.shape)}")
+        shape = self.encoding.window_shape
+        if tokens.shape[1:] != shape:
+            raise UsageError(f"tokens must have shape [N, {', '.join(map(str, shape))}], "
+                             f"got {list(tokens.shape)}")
         mus, sigmas = [], []
         for start in range(0, len(tokens), DECODE_CHUNK):
-            one_hot = tf.one_hot(tokens[start:start + DECODE_CHUNK], self.data_config.num_classes)
-            mu, sigma = self.model.encode(one_hot, training=False)
+            inputs = self.encoding.encoder_inputs(tf.constant(tokens[start:start + DECODE_CHUNK]))
+            mu, sigma = self.model.encode(tf.cast(inputs, tf.float32), training=False)
             mus.append(np.asarray(mu, np.float32))
             sigmas.append(np.asarray(sigma, np.float32))
         mu, sigma = np.concatenate(mus), np.concatenate(sigmas)

@@ -7,7 +7,8 @@ import pytest
 import tensorflow as tf
 
 from data_pipelines.prepare import prepare_dataset
-from data_pipelines.reader import make_dataset, transpose_tokens
+from data_pipelines.encodings.melody import transpose_tokens
+from data_pipelines.reader import make_dataset
 from midi_factory import make_midi, scale_notes, write
 from musicvae_tf.config import load_config
 from data_pipelines.errors import MusicVAEError

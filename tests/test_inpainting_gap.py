@@ -9,8 +9,9 @@ from musicvae_tf.inpainting.baselines import (interpolation_latents, repeat_last
                                               repeat_last_bar_tokens)
 from musicvae_tf.inpainting.gap import PROTOCOL_A, GapSplit, SplitRange, context_views, gap_bars
 from musicvae_tf.inpainting.metrics import GapMetrics, rhythm_classes
-from musicvae_tf.inpainting.piece import (PieceMelody, find_empty_gap, notes_to_tokens,
-                                          parse_bar_range, window_around_gap)
+from data_pipelines.tokens import monophonic_tokens
+from musicvae_tf.inpainting.piece import (PieceMelody, find_empty_gap, parse_bar_range,
+                                          window_around_gap)
 
 
 def test_training_splits_cover_the_issue_range():
@@ -103,9 +104,9 @@ def test_find_empty_gap_takes_the_longest_interior_silence():
         find_empty_gap(_piece([[note, off, 0, 0], [note, hold, hold, off]]))
 
 
-def test_notes_to_tokens_is_monophonic_highest_first_and_bar_padded():
+def test_monophonic_tokens_is_highest_first_and_bar_padded():
     data = DataConfig(steps_per_bar=4, steps_per_quarter=1, min_pitch=21)
-    tokens = notes_to_tokens([(0, 2, 60), (0, 1, 64), (2, 6, 62), (3, 5, 67)], data)
+    tokens = monophonic_tokens([(0, 2, 60), (0, 1, 64), (2, 6, 62), (3, 5, 67)], data)
     assert tokens.tolist() == [2 + 64 - 21, 1, 2 + 62 - 21, 2 + 67 - 21, 0, 1, 0, 0]
 
 

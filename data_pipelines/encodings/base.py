@@ -16,10 +16,13 @@ from __future__ import annotations
 import abc
 import collections
 import dataclasses
+import io
+import os
 
 import numpy as np
 
 from data_pipelines.data_config import DataConfig
+from data_pipelines.io_utils import atomic_write_bytes
 
 OUTPUT = "output"
 CONTROL = "control"
@@ -85,6 +88,12 @@ class Encoding(abc.ABC):
         """Every distinct window of a piece (``data_pipelines.windows.Window`` objects, in piece
         order) and a Counter of counted skips (what ``prepare`` reports)."""
 
+    def no_window_reason(self, note_sequence) -> str:
+        """Why ``note_sequence`` gives no window, for a one-line error (by default its skips)."""
+        _, skips = self.note_sequence_windows(note_sequence)
+        return ", ".join(f"{reason} ({count})" for reason, count in sorted(skips.items())
+                         if count) or "no window"
+
     @abc.abstractmethod
     def to_note_sequence(self, tokens: np.ndarray, qpm: float = 120.0):
         """A NoteSequence playing one window (or any whole number of bars) of tokens."""
@@ -93,6 +102,17 @@ class Encoding(abc.ABC):
     def from_note_sequence(self, note_sequence, num_steps: int | None = None) -> np.ndarray:
         """Encode a NoteSequence from time 0 as one token array (no extraction, no windowing);
         the inverse of :meth:`to_note_sequence` for in-range music."""
+
+    def write_midi(self, tokens: np.ndarray, path: str | os.PathLike, qpm: float = 120.0) -> str:
+        """Write ``tokens`` as a standard MIDI file, atomically (by default the MIDI of
+        :meth:`to_note_sequence`); returns the path."""
+        from data_pipelines._note_seq import note_seq
+
+        buffer = io.BytesIO()
+        note_seq.midi_io.note_sequence_to_pretty_midi(self.to_note_sequence(tokens, qpm)) \
+            .write(buffer)
+        atomic_write_bytes(path, buffer.getvalue())
+        return str(path)
 
     @abc.abstractmethod
     def roll_lanes(self, tokens: np.ndarray) -> list[RollLane]:

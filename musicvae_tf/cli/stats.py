@@ -114,19 +114,19 @@ def _prepared_tokens(data_dir: str, split: str, data_config):
 def _midi_tokens(inputs: list[str], data_config):
     import numpy as np
 
-    from data_pipelines.sources import list_pieces, load_ref
-    from data_pipelines.windows import melody_windows
-    from data_pipelines.extraction import extract_melody_spans
+    from data_pipelines.encodings import encoding_for
     from data_pipelines.errors import MusicVAEError
+    from data_pipelines.sources import list_pieces, load_ref
 
+    encoding = encoding_for(data_config)
     windows = []
     for ref in list_pieces(inputs, None):
         try:
             piece = load_ref(ref)
         except MusicVAEError:
             continue
-        melodies, _ = extract_melody_spans(piece.note_sequence, data_config)
-        windows.extend(w.tokens for w in melody_windows(melodies, data_config, ref.piece_id)[0])
+        windows.extend(w.tokens for w in
+                       encoding.note_sequence_windows(piece.note_sequence, ref.piece_id)[0])
     if not windows:
         raise MusicVAEError(f"no {data_config.num_bars}-bar melody window in {' '.join(inputs)}")
     return np.stack(windows)

@@ -2,21 +2,22 @@
 
 Unlike training extraction (which ends a melody after a bar of silence), an inpainting input keeps
 every bar from the start of the piece, silent ones included, so bar numbers match the score and an
-empty stretch can mark the gap. The melody is the non-drum instrument with the most notes, made
-monophonic (highest of simultaneous onsets; a new onset ends the sounding note). Positions come
-from MIDI ticks, so tempo changes do not move notes off the grid; every time signature must give
-``steps_per_bar`` steps (4/4 or 2/2 for 16 steps).
+empty stretch can mark the gap. The piece is read as every other input is (``read_midi_file``,
+``load_piece``); the melody is the non-drum instrument with the most notes, made monophonic by the
+shared reduction (highest of simultaneous onsets; a new onset ends the sounding note). Positions
+follow the tempo map, so tempo changes do not move notes off the grid; every time signature must
+give ``steps_per_bar`` steps (4/4 or 2/2 for 16 steps).
 """
 
 from __future__ import annotations
 
+import collections
 import dataclasses
-import math
 from pathlib import Path
 
 import numpy as np
 
-from data_pipelines.tokens import FIRST_PITCH_TOKEN, NOTE_OFF, NO_EVENT
+from data_pipelines.tokens import FIRST_PITCH_TOKEN, NOTE_OFF, monophonic_tokens, note_steps
 from musicvae_tf.config import DataConfig
 from data_pipelines.errors import MusicVAEError, UsageError
 from musicvae_tf.inpainting.gap import GapSplit
@@ -42,51 +43,50 @@ class PieceMelody:
 
 def read_piece(path: str | Path, data_config: DataConfig) -> PieceMelody:
     """Read a MIDI file into a :class:`PieceMelody`; one-line errors for unreadable or unusable input."""
-    import pretty_midi
+    from data_pipelines.midi_source import read_midi_file
 
     path = Path(path)
     if not path.is_file():
         raise MusicVAEError(f"input not found: {path}")
-    try:
-        midi = pretty_midi.PrettyMIDI(str(path))
-    except Exception as exc:  # pretty_midi raises many types for corrupt files
-        raise MusicVAEError(f"cannot read {path} as MIDI: {exc}") from None
-    return piece_from_midi(midi, path.name, data_config)
+    return piece_from_note_sequence(read_midi_file(str(path)), path.name, data_config)
 
 
-def piece_from_midi(midi, name: str, data_config: DataConfig) -> PieceMelody:
-    """A :class:`PieceMelody` from a ``pretty_midi.PrettyMIDI`` (``name`` is used in errors)."""
-    for signature in midi.time_signature_changes:
+def piece_from_note_sequence(note_sequence, name: str, data_config: DataConfig) -> PieceMelody:
+    """A :class:`PieceMelody` from a NoteSequence (``name`` is used in errors): the non-drum
+    instrument with the most notes, on the step grid of the tempo map (``note_steps``) and made
+    monophonic as everywhere else (``monophonic_tokens``)."""
+    for signature in note_sequence.time_signatures:
         steps = signature.numerator * 4 * data_config.steps_per_quarter / signature.denominator
         if steps != data_config.steps_per_bar:
             raise MusicVAEError(
                 f"wrong meter in {name}: {signature.numerator}/{signature.denominator} at "
                 f"{signature.time:.2f}s; the model needs {data_config.steps_per_bar} steps per bar "
                 "(4/4 or 2/2)")
-    instruments = [i for i in midi.instruments if not i.is_drum and any(n.velocity > 0 for n in i.notes)]
-    if not instruments:
+    counts = collections.Counter(n.instrument for n in note_sequence.notes if not n.is_drum)
+    sounding = {n.instrument for n in note_sequence.notes if not n.is_drum and n.velocity > 0}
+    if not sounding:
         raise MusicVAEError(f"{name} has no pitched notes")
-    melody = max(instruments, key=lambda i: len(i.notes))
-
-    def step(seconds: float) -> int:
-        return round(midi.time_to_tick(seconds) / midi.resolution * data_config.steps_per_quarter)
-
-    notes = [(step(n.start), step(n.end), n.pitch) for n in melody.notes
-             if n.velocity > 0 and data_config.min_pitch <= n.pitch <= data_config.max_pitch]
+    melody = max(sorted(sounding), key=lambda instrument: counts[instrument])
+    selected = type(note_sequence)()
+    selected.CopyFrom(note_sequence)
+    del selected.notes[:]
+    selected.notes.extend(n for n in note_sequence.notes
+                          if n.instrument == melody and not n.is_drum)
+    notes = note_steps(selected, data_config)
     if not notes:
         raise MusicVAEError(f"{name} has no notes in pitch range "
                             f"{data_config.min_pitch}..{data_config.max_pitch}")
-    tokens = notes_to_tokens(notes, data_config)
-    _, tempi = midi.get_tempo_changes()
-    qpm = float(tempi[0]) if len(tempi) else 120.0
-    return PieceMelody(tokens=tokens, qpm=qpm, steps_per_bar=data_config.steps_per_bar)
+    tempos = sorted(note_sequence.tempos, key=lambda tempo: tempo.time)
+    qpm = float(tempos[0].qpm) if tempos else 120.0
+    return PieceMelody(tokens=monophonic_tokens(notes, data_config), qpm=qpm,
+                       steps_per_bar=data_config.steps_per_bar)
 
 
 def piece_from_id(piece_id: str, data_config: DataConfig) -> PieceMelody:
     """A :class:`PieceMelody` of a piece id (a file, ``file#tune`` or ``music21:...`` corpus id)."""
     from musicvae_tf.piece_inputs import load_piece_sequence
 
-    return piece_from_midi(_to_pretty_midi(load_piece_sequence(piece_id)), piece_id, data_config)
+    return piece_from_note_sequence(load_piece_sequence(piece_id), piece_id, data_config)
 
 
 def held_out_piece(data_dir: str | Path, data_config: DataConfig, min_bars: int,
@@ -108,32 +108,6 @@ def held_out_piece(data_dir: str | Path, data_config: DataConfig, min_bars: int,
         if piece.num_bars >= min_bars:
             return piece_id, piece
     raise MusicVAEError(f"no {split} piece in {data_dir} has {min_bars} bars in a usable meter")
-
-
-def _to_pretty_midi(note_sequence):
-    from data_pipelines._note_seq import note_seq
-
-    return note_seq.midi_io.note_sequence_to_pretty_midi(note_sequence)
-
-
-def notes_to_tokens(notes: list[tuple[int, int, int]], data_config: DataConfig) -> np.ndarray:
-    """``(start_step, end_step, pitch)`` notes -> monophonic tokens padded to whole bars."""
-    by_start: dict[int, tuple[int, int]] = {}
-    for start, end, pitch in notes:
-        start = max(start, 0)
-        if start not in by_start or pitch > by_start[start][1]:
-            by_start[start] = (max(end, start + 1), pitch)
-    last_end = max(end for end, _ in by_start.values())
-    steps_per_bar = data_config.steps_per_bar
-    tokens = np.full(math.ceil(last_end / steps_per_bar) * steps_per_bar, NO_EVENT, np.int32)
-    starts = sorted(by_start)
-    for i, start in enumerate(starts):
-        end, pitch = by_start[start]
-        tokens[start] = FIRST_PITCH_TOKEN + pitch - data_config.min_pitch
-        next_start = starts[i + 1] if i + 1 < len(starts) else None
-        if end < len(tokens) and (next_start is None or end < next_start):
-            tokens[end] = NOTE_OFF
-    return tokens
 
 
 def sounding_bars(bars: np.ndarray) -> np.ndarray:
