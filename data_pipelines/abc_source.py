@@ -3,10 +3,11 @@ tuplets and inline key changes that note-seq's ABC parser rejects).
 
 A tunebook file holds many tunes, each starting at an ``X:`` line; tune ``n`` (1-based, in file
 order) is the piece ``path#n``. Music21 streams are converted to notes directly (no MIDI detour):
-ties are merged, grace notes and chord symbols dropped, and an anacrusis is shifted so that bar
-lines fall on the bar grid. Repeats and variant endings are played out (an AABB tune of 8-bar
-parts is 32 bars, as it sounds), which is what gives folk tunes their 16-bar windows. ABC tempo
-marks are ignored (positions are kept in quarter notes at 120 qpm, all quantisation needs).
+ties are merged, grace notes dropped, chord symbols (``"Am"``) kept as chord-symbol text
+annotations (not as notes), and an anacrusis is shifted so that bar lines fall on the bar grid.
+Repeats and variant endings are played out (an AABB tune of 8-bar parts is 32 bars, as it
+sounds), which is what gives folk tunes their 16-bar windows. ABC tempo marks are ignored
+(positions are kept in quarter notes at 120 qpm, all quantisation needs).
 """
 
 from __future__ import annotations
@@ -172,16 +173,23 @@ def _next_bar(position: float, bar: float) -> float:
 
 
 def _add_measure_notes(sequence, measure, position: float, instrument: int, open_ties: dict) -> None:
-    """Append the measure's notes (ties merged, grace notes and chord symbols dropped)."""
+    """Append the measure's notes (ties merged, grace notes dropped) and its chord symbols (as
+    chord-symbol text annotations)."""
     from music21 import harmony
 
+    from data_pipelines._note_seq import NoteSequence
+
     for offset, element in _measure_notes(measure):
-        if isinstance(element, harmony.ChordSymbol) or element.duration.isGrace:
+        begin = (position + offset) * SECONDS_PER_QUARTER
+        if isinstance(element, harmony.ChordSymbol):
+            sequence.text_annotations.add(time=begin, text=element.figure,
+                                          annotation_type=NoteSequence.TextAnnotation.CHORD_SYMBOL)
+            continue
+        if element.duration.isGrace:
             continue
         length = float(element.quarterLength)
         if length <= 0:
             continue
-        begin = (position + offset) * SECONDS_PER_QUARTER
         finish = begin + length * SECONDS_PER_QUARTER
         tie = element.tie.type if element.tie is not None else None
         for pitch in element.pitches:
