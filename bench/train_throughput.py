@@ -152,10 +152,10 @@ def run_variant(name: str, precision: str, lstm_impl: str, device: str, steps: i
     import tensorflow as tf
 
     from musicvae_tf.config import load_config
-    from musicvae_tf.lstm_keras import resolve_lstm_impl
+    from musicvae_tf.layers.lstm_keras import resolve_lstm_impl
     from musicvae_tf.training.precision import build_optimizer, set_precision
     from musicvae_tf.training.train_step import make_train_step
-    from musicvae_tf.training.vae_task import VAETask
+    from musicvae_tf.models.music_vae.task import VAETask
 
     config_name, overrides = VARIANTS[name]
     config = load_config(config_name, overrides + [f"model.lstm_impl={lstm_impl}"])

@@ -20,24 +20,9 @@ import yaml
 
 from data_pipelines.data_config import DataConfig
 from data_pipelines.errors import UsageError
-
-
-@dataclasses.dataclass(frozen=True)
-class ModelConfig:
-    """Sizes of the recurrent VAE (SPEC §3, §5). Encoder units are per direction."""
-
-    encoder_units: tuple[int, ...] = (512,)
-    latent_dim: int = 256
-    decoder: str = "flat"  # "flat" or "hierarchical"
-    decoder_units: tuple[int, ...] = (256, 256)
-    conductor_units: tuple[int, ...] = ()
-    # Whole-sequence LSTM passes: "fused" (the CPU kernel), "keras" (Keras's LSTM function, cuDNN
-    # on a GPU) or "auto" (keras when a GPU is visible). Same weights either way.
-    lstm_impl: str = "auto"
-    # Batch-normalise the posterior mean to this fixed scale (BN-VAE, Zhu et al. 2020): every
-    # dimension's mean then varies across a batch, which keeps the KL above zero and the latent
-    # units active by construction. 0 (Magenta) leaves the mean as a plain Dense output.
-    mu_batch_norm: float = 0.0
+from musicvae_tf.models.music_vae.config import ModelConfig
+from musicvae_tf.models.registry import (DEFAULT_FAMILY, FAMILIES, all_section_names,
+                                         family_sections)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,21 +57,30 @@ class TrainingConfig:
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    """A complete named configuration."""
+    """A complete named configuration: the model family (``musicvae_tf.models.registry``), the
+    data, model and training sections, and the family's own typed sections (``sections``, by
+    name, e.g. inpainting's ``latent_rnn``)."""
 
     name: str
     data: DataConfig = dataclasses.field(default_factory=DataConfig)
     model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
     training: TrainingConfig = dataclasses.field(default_factory=TrainingConfig)
-    # Free-form sections used by other model families (e.g. inpainting); kept as plain dicts.
-    extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+    family: str = DEFAULT_FAMILY
+    sections: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def section(self, name: str) -> Any:
+        """The family section ``name`` (a dataclass), or None when the config has none."""
+        return self.sections.get(name)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain nested dict, suitable for YAML/JSON."""
-        out = {"name": self.name}
+        """Plain nested dict, suitable for YAML/JSON (``family`` only when not the default)."""
+        out: dict[str, Any] = {"name": self.name}
+        if self.family != DEFAULT_FAMILY:
+            out["family"] = self.family
         for section in ("data", "model", "training"):
             out[section] = _plain(dataclasses.asdict(getattr(self, section)))
-        out.update(_plain(self.extra))
+        for section, values in self.sections.items():
+            out[section] = _plain(dataclasses.asdict(values))
         return out
 
     def with_overrides(self, overrides: list[str] | None) -> "Config":
@@ -109,9 +103,10 @@ class Config:
 
 
 _SECTIONS = {"data": DataConfig, "model": ModelConfig, "training": TrainingConfig}
-# Sections read by other model families (inpainting), kept in Config.extra and validated there.
-_EXTRA_SECTIONS = ("measure_vae", "latent_rnn")
-_KNOWN_SECTIONS = (*_SECTIONS, *_EXTRA_SECTIONS)
+
+
+def _known_sections() -> tuple[str, ...]:
+    return (*_SECTIONS, *all_section_names())
 
 
 def _plain(value: Any) -> Any:
@@ -126,13 +121,14 @@ def _set_path(raw: dict, dotted: str, value: Any) -> None:
     parts = dotted.split(".")
     if len(parts) < 2 or not all(parts):
         raise UsageError(f"--set {dotted}=...: name a field as section.key, e.g. data.num_bars "
-                         f"(sections: {', '.join(_KNOWN_SECTIONS)})")
+                         f"(sections: {', '.join(_known_sections())})")
     section, *inner, field = parts
-    if section not in _KNOWN_SECTIONS:
+    if section not in _known_sections():
         raise UsageError(f"--set {dotted}: unknown section {section!r}"
-                         f"{_did_you_mean(section, _KNOWN_SECTIONS)}")
-    if section in _SECTIONS:
-        names = [f.name for f in dataclasses.fields(_SECTIONS[section])]
+                         f"{_did_you_mean(section, _known_sections())}")
+    classes = {**_SECTIONS, **family_sections(str(raw.get("family", DEFAULT_FAMILY)))}
+    if section in classes:
+        names = [f.name for f in dataclasses.fields(classes[section])]
         if inner or field not in names:
             raise UsageError(f"--set {dotted}: unknown {section} field {'.'.join([*inner, field])!r}"
                              f"{_did_you_mean(field, names)}")
@@ -217,18 +213,35 @@ def config_from_dict(raw: dict[str, Any]) -> Config:
     if not isinstance(raw, dict):
         raise UsageError("a config file must hold a mapping")
     name = str(raw.get("name", "unnamed"))
-    unknown = sorted(str(k) for k in raw if k != "name" and k not in _KNOWN_SECTIONS)
+    family = _family_of(raw, name)
+    own = family_sections(family)
+    known = (*_SECTIONS, *own)
+    unknown = sorted(str(k) for k in raw if k not in ("name", "family") and k not in known)
     if unknown:
-        raise UsageError(f"config {name}: unknown section {unknown[0]!r}"
-                         f"{_did_you_mean(unknown[0], _KNOWN_SECTIONS)}")
+        raise UsageError(f"config {name}: unknown section {unknown[0]!r} for family {family}"
+                         f"{_did_you_mean(unknown[0], known)}")
     sections = {key: _build_section(cls, raw.get(key), key) for key, cls in _SECTIONS.items()}
-    extra = {k: v for k, v in raw.items() if k not in _SECTIONS and k != "name"}
-    for key, value in extra.items():
-        if not isinstance(value, dict):
-            raise UsageError(f"config section {key} must be a mapping of fields, got {value!r}")
-    config = Config(name=name, extra=extra, **sections)
+    family_values = {key: _build_section(cls, raw.get(key), key) for key, cls in own.items()
+                     if key in raw}
+    config = Config(name=name, family=family, sections=family_values, **sections)
     _validate(config)
+    for values in family_values.values():
+        validate = getattr(values, "validate", None)
+        if validate is not None:
+            validate(config)
     return config
+
+
+def _family_of(raw: dict[str, Any], name: str) -> str:
+    """The ``family:`` of a raw config. A config written before ``family:`` existed that holds
+    a ``latent_rnn`` section is an inpainting config (run dirs and shipped models keep loading)."""
+    family = raw.get("family")
+    if family is None:
+        return "inpainting" if "latent_rnn" in raw else DEFAULT_FAMILY
+    if family not in FAMILIES:
+        raise UsageError(f"config {name}: unknown family {family!r}"
+                         f"{_did_you_mean(str(family), FAMILIES)}")
+    return str(family)
 
 
 def _validate(config: Config) -> None:

@@ -20,12 +20,11 @@ from typing import Any, Iterable, Iterator, Sequence
 import numpy as np
 
 from musicvae_tf.attributes import AttributeVectors, check_attribute_name, compute_attribute_vectors
-from musicvae_tf.config import Config, DataConfig, config_from_dict, load_config
+from musicvae_tf.config import Config, DataConfig
 from data_pipelines.errors import MusicVAEError, UsageError
 from musicvae_tf.interpolation import interpolate_latents
 
 MODEL_FILE = "model.keras"
-CONFIG_FILE = "config.yaml"
 # Rows decoded per call of the model: bounds memory and fixes how seeds map to rows.
 DECODE_CHUNK = 256
 _SEED_MODULUS = 2**31 - 1
@@ -89,31 +88,10 @@ class TrainedModel:
     def load(cls, path: str | Path) -> "TrainedModel":
         """Load a run directory (its ``model.keras``, else its newest checkpoint), a ``.keras``
         file or a shipped model by name (``folk-mel_2bar``, see ``musicvae_tf.pretrained``)."""
-        from musicvae_tf.pretrained import resolve_model
+        from musicvae_tf.models.loading import load_model
 
-        path = resolve_model(path)
-        if path.is_dir():
-            from musicvae_tf.training.run_files import load_run_model
-
-            model, config, _ = load_run_model(path)
-            return cls(model, config, path / MODEL_FILE)
-        if not path.is_file():
-            raise MusicVAEError(f"model not found: {path} (give a run directory or a .keras file)")
-        if path.suffix != ".keras":
-            raise MusicVAEError(f"{path} is not a .keras model file")
-        import keras
-
-        import musicvae_tf.model  # noqa: F401  (registers MusicVAE for deserialisation)
-
-        try:
-            model = keras.saving.load_model(path, compile=False)
-        except Exception as exc:  # Keras raises many types for a corrupt or foreign file.
-            raise MusicVAEError(f"cannot load model {path}: {type(exc).__name__}: {exc}") from None
-        config = _config_for(model, path)
-        from musicvae_tf.training.run_files import check_model_matches
-
-        check_model_matches(model, config, path)
-        return cls(model, config, path)
+        model, config, model_path = load_model(path)
+        return cls(model, config, model_path)
 
     @property
     def data_config(self) -> DataConfig:
@@ -376,19 +354,6 @@ class TrainedModel:
             raise MusicVAEError(f"{data_dir} has no {split} windows")
         tokens = np.concatenate(batches)
         return tokens[:max_examples] if max_examples is not None else tokens
-
-
-def _config_for(model, model_file: Path) -> Config:
-    """The config of a saved model: ``config.yaml`` beside it, else the one stored in the model."""
-    beside = model_file.with_name(CONFIG_FILE)
-    if beside.is_file():
-        return load_config(beside)
-    stored = getattr(model, "config", None)
-    if isinstance(stored, Config):
-        return stored
-    if isinstance(stored, dict):
-        return config_from_dict(stored)
-    raise MusicVAEError(f"no {CONFIG_FILE} beside {model_file}: cannot tell how its windows are tokenised")
 
 
 def _window_at(windows: Sequence, bar: int, item) -> Any:

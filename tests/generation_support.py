@@ -49,8 +49,8 @@ def trained_run_dir() -> Path:
     import keras
     import tensorflow as tf
 
-    from musicvae_tf.losses import vae_losses
-    from musicvae_tf.model import build_model
+    from musicvae_tf.models.music_vae.losses import vae_losses
+    from musicvae_tf.models.music_vae.model import build_model
 
     config = tiny_config()
     keras.utils.set_random_seed(0)

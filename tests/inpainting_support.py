@@ -26,7 +26,7 @@ def tiny_inpaint_config(num_bars: int = 8, max_gap: int = 4, steps_per_bar: int 
 
 def tiny_measure_config(config, *extra: str):
     """The tiny measure VAE config that fits ``config``'s data grid."""
-    from musicvae_tf.inpainting.measure_vae import measure_vae_config
+    from musicvae_tf.models.inpainting.measure_vae import measure_vae_config
 
     grid = [f"data.steps_per_bar={config.data.steps_per_bar}",
             f"data.steps_per_quarter={config.data.steps_per_quarter}"]
@@ -37,8 +37,8 @@ def tiny_inpainting_model(config, seed: int = 0):
     """An untrained InpaintingModel with a tiny measure VAE (weights from ``seed``)."""
     import keras
 
-    from musicvae_tf.inpainting.training import build_inpainting_model
-    from musicvae_tf.model import build_model
+    from musicvae_tf.models.inpainting.training import build_inpainting_model
+    from musicvae_tf.models.music_vae.model import build_model
 
     keras.utils.set_random_seed(seed)
     measure_vae = build_model(tiny_measure_config(config))

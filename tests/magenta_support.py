@@ -28,8 +28,8 @@ def reference(fixture: str) -> dict[str, np.ndarray]:
 def imported(fixture: str, location: str):
     """The fixture checkpoint at ``location`` (relative to its folder) imported as an ImportedModel."""
     from musicvae_tf.config import load_config
-    from musicvae_tf.magenta_checkpoint import open_checkpoint
-    from musicvae_tf.magenta_import import import_checkpoint
+    from musicvae_tf.models.music_vae.magenta_checkpoint import open_checkpoint
+    from musicvae_tf.models.music_vae.magenta_import import import_checkpoint
 
     with open_checkpoint(FIXTURES / fixture / location) as reader:
         return import_checkpoint(reader, load_config(FIXTURE_CONFIGS[fixture]))
@@ -55,7 +55,7 @@ def max_differences(ours: dict[str, np.ndarray], ref: dict[str, np.ndarray]) -> 
 
 def checkpoint_arrays(fixture: str) -> dict[str, np.ndarray]:
     """The fixture's TF1 model variables (optimizer state left out) as arrays."""
-    from musicvae_tf.magenta_checkpoint import Tf1Checkpoint
+    from musicvae_tf.models.music_vae.magenta_checkpoint import Tf1Checkpoint
 
     reader = Tf1Checkpoint(FIXTURES / fixture / TF1 / "model.ckpt-2")
     return {name: reader.tensor(name) for name in reader.shapes}

@@ -18,7 +18,7 @@ tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfigur
 
 sys.path.insert(0, os.path.dirname(__file__))
 from musicvae_tf.training import setup_training  # noqa: E402
-from musicvae_tf.training.vae_task import VAETask  # noqa: E402
+from musicvae_tf.models.music_vae.task import VAETask  # noqa: E402
 from training_support import synthetic_tokens, tiny_config, token_dataset_fn  # noqa: E402
 
 

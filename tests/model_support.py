@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from musicvae_tf.config import load_config
-from musicvae_tf.model import build_model
+from musicvae_tf.models.music_vae.model import build_model
 
 TINY_FLAT = ["data.num_bars=2", "data.steps_per_bar=4", "model.encoder_units=[12]",
              "model.latent_dim=5", "model.decoder=flat", "model.decoder_units=[10, 8]"]

@@ -10,9 +10,9 @@ import pytest
 import tensorflow as tf
 
 from musicvae_tf.cli import main
-from musicvae_tf.evaluation import evaluate_model
+from musicvae_tf.models.music_vae.evaluation import evaluate_model
 from musicvae_tf.training import train
-from musicvae_tf.training.vae_task import VAETask
+from musicvae_tf.models.music_vae.task import VAETask
 from training_support import synthetic_tokens, tiny_config, token_dataset_fn, write_prepared_data
 
 
@@ -38,7 +38,7 @@ def overfit_run(tmp_path_factory):
 
 def test_overfit_model_is_far_above_chance_and_fields_are_consistent(overfit_run):
     run_dir, config, tokens = overfit_run
-    from musicvae_tf.training.run_files import load_run_model
+    from musicvae_tf.models.loading import load_run_model
 
     model, _, source = load_run_model(run_dir)
     assert source.endswith("model.keras")
@@ -66,8 +66,8 @@ def test_overfit_model_is_far_above_chance_and_fields_are_consistent(overfit_run
 
 def test_untrained_model_reports_lower_accuracy_than_trained(overfit_run, tmp_path):
     run_dir, config, tokens = overfit_run
-    from musicvae_tf.model import build_model
-    from musicvae_tf.training.run_files import load_run_model
+    from musicvae_tf.models.music_vae.model import build_model
+    from musicvae_tf.models.loading import load_run_model
 
     trained = evaluate_model(load_run_model(run_dir)[0], _batches(tokens, config), num_bars=2)
     untrained = evaluate_model(build_model(config), _batches(tokens, config), num_bars=2)

@@ -5,12 +5,12 @@ import pytest
 
 from musicvae_tf.config import DataConfig
 from data_pipelines.errors import UsageError
-from musicvae_tf.inpainting.baselines import (interpolation_latents, repeat_last_bar_latents,
+from musicvae_tf.models.inpainting.baselines import (interpolation_latents, repeat_last_bar_latents,
                                               repeat_last_bar_tokens)
-from musicvae_tf.inpainting.gap import PROTOCOL_A, GapSplit, SplitRange, context_views, gap_bars
-from musicvae_tf.inpainting.metrics import GapMetrics, rhythm_classes
+from musicvae_tf.models.inpainting.gap import PROTOCOL_A, GapSplit, SplitRange, context_views, gap_bars
+from musicvae_tf.models.inpainting.metrics import GapMetrics, rhythm_classes
 from data_pipelines.tokens import monophonic_tokens
-from musicvae_tf.inpainting.piece import (PieceMelody, find_empty_gap, parse_bar_range,
+from musicvae_tf.models.inpainting.piece import (PieceMelody, find_empty_gap, parse_bar_range,
                                           window_around_gap)
 
 

@@ -17,11 +17,11 @@ def test_latent_rnn_learns_pattern_far_above_interpolation(tmp_path):
     import keras
     import tensorflow as tf
 
-    from musicvae_tf.inpainting.evaluate import evaluate_windows
-    from musicvae_tf.inpainting.inpaint import LatentRNNInpainter
-    from musicvae_tf.inpainting.inpaint_task import inpainting_dataset
-    from musicvae_tf.inpainting.measure_vae import bars_of_windows
-    from musicvae_tf.inpainting.training import train_latent_rnn, train_measure_vae
+    from musicvae_tf.models.inpainting.evaluate import evaluate_windows
+    from musicvae_tf.models.inpainting.inpaint import LatentRNNInpainter
+    from musicvae_tf.models.inpainting.inpaint_task import inpainting_dataset
+    from musicvae_tf.models.inpainting.measure_vae import bars_of_windows
+    from musicvae_tf.models.inpainting.training import train_latent_rnn, train_measure_vae
 
     quiet = ["training.summary_every=1000", "training.checkpoint_every=1000"]
     config = tiny_inpaint_config(NUM_BARS, max_gap=4, steps_per_bar=STEPS_PER_BAR, batch_size=16,

@@ -5,8 +5,8 @@ import pytest
 
 from inpainting_support import tiny_inpaint_config, tiny_inpainting_model, write_run
 
-from musicvae_tf.inpainting.gap import context_views
-from musicvae_tf.inpainting.latent_rnn import LatentRNN
+from musicvae_tf.models.inpainting.gap import context_views
+from musicvae_tf.models.inpainting.latent_rnn import LatentRNN
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +70,7 @@ def test_keras_round_trip_gives_identical_outputs(model, config, run_dir):
 def test_training_pipeline_draws_one_split_per_batch(config):
     import tensorflow as tf
 
-    from musicvae_tf.inpainting.inpaint_task import inpainting_dataset
+    from musicvae_tf.models.inpainting.inpaint_task import inpainting_dataset
 
     tokens = np.tile(np.arange(16 * 16, dtype=np.int32) % 90, (8, 1))
     windows = tf.data.Dataset.from_tensor_slices((tf.one_hot(tokens, 90), tokens)).batch(2)
@@ -84,8 +84,8 @@ def test_training_pipeline_draws_one_split_per_batch(config):
 
 
 def test_inpaint_piece_fills_exactly_the_gap(run_dir):
-    from musicvae_tf.inpainting.inpaint import inpaint_piece, load_inpainter
-    from musicvae_tf.inpainting.piece import PieceMelody
+    from musicvae_tf.models.inpainting.inpaint import inpaint_piece, load_inpainter
+    from musicvae_tf.models.inpainting.piece import PieceMelody
 
     inpainter = load_inpainter(run_dir)
     rng = np.random.default_rng(2)
@@ -121,7 +121,7 @@ def _melody(num_bars):
 
 def test_cli_writes_completed_midi_and_png(run_dir, config, tmp_path):
     from musicvae_tf.cli import main
-    from musicvae_tf.inpainting.piece import read_piece
+    from musicvae_tf.models.inpainting.piece import read_piece
 
     tokens = _melody(18)
     source = _write_piece(tmp_path / "piece.mid", tokens, config)
@@ -179,7 +179,7 @@ def test_held_out_piece_skips_unusable_and_short_pieces(config, tmp_path):
 
     import pretty_midi
 
-    from musicvae_tf.inpainting.piece import held_out_piece
+    from musicvae_tf.models.inpainting.piece import held_out_piece
 
     waltz = pretty_midi.PrettyMIDI()
     waltz.time_signature_changes.append(pretty_midi.TimeSignature(3, 4, 0.0))

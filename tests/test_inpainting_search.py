@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from musicvae_tf.inpainting.latent_search import mask_gap, search_latents, search_objective
+from musicvae_tf.models.inpainting.latent_search import mask_gap, search_latents, search_objective
 
 
 class LinearDecoderVAE:

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from musicvae_tf.latent_diagnostics import collapse_warning, latent_diagnostics
+from musicvae_tf.models.music_vae.latent_diagnostics import collapse_warning, latent_diagnostics
 from musicvae_tf.training import train
 from musicvae_tf.training.metrics_log import read_metrics
-from musicvae_tf.training.vae_task import VAETask
+from musicvae_tf.models.music_vae.task import VAETask
 from training_support import synthetic_tokens, tiny_config, token_dataset_fn
 
 CLASSES, STEPS = 6, 4

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from musicvae_tf.losses import clip_or_skip, vae_losses
+from musicvae_tf.models.music_vae.losses import clip_or_skip, vae_losses
 
 
 def _numpy_losses(logits, tokens, mu, sigma, beta, free_bits):

@@ -20,7 +20,7 @@ def read_checkpoint(prefix):
 
 @pytest.mark.parametrize("fixture", FIXTURE_CONFIGS)
 def test_export_restores_magentas_names_shapes_and_values(fixture, tmp_path):
-    from musicvae_tf.magenta_export import write_magenta_checkpoint
+    from musicvae_tf.models.music_vae.magenta_export import write_magenta_checkpoint
 
     prefix = write_magenta_checkpoint(imported(fixture, TF1).model, tmp_path / "exported")
     written, original = read_checkpoint(prefix), checkpoint_arrays(fixture)
@@ -34,7 +34,7 @@ def test_export_restores_magentas_names_shapes_and_values(fixture, tmp_path):
 
 @pytest.mark.parametrize("fixture", FIXTURE_CONFIGS)
 def test_export_then_import_round_trips_exactly(fixture, tmp_path):
-    from musicvae_tf.magenta_export import write_magenta_checkpoint
+    from musicvae_tf.models.music_vae.magenta_export import write_magenta_checkpoint
 
     first = imported(fixture, TF1)
     write_magenta_checkpoint(first.model, tmp_path / "exported")
@@ -51,7 +51,7 @@ def test_cli_round_trip_of_a_model_trained_here(tmp_path, capsys):
     import dataclasses
 
     from musicvae_tf.config import load_config
-    from musicvae_tf.model import build_model
+    from musicvae_tf.models.music_vae.model import build_model
     from musicvae_tf.training.run_files import export_model, write_run_config
 
     config = load_config("hierdec-mel_16bar")
@@ -83,7 +83,7 @@ def test_cli_round_trip_of_a_model_trained_here(tmp_path, capsys):
 
 def test_export_refuses_to_overwrite_a_checkpoint(tmp_path, capsys):
     from data_pipelines.errors import MusicVAEError
-    from musicvae_tf.magenta_export import write_magenta_checkpoint
+    from musicvae_tf.models.music_vae.magenta_export import write_magenta_checkpoint
 
     write_magenta_checkpoint(imported("mel_2bar_tiny", TF1).model, tmp_path / "exported")
     with pytest.raises(MusicVAEError, match="already holds a checkpoint"):
@@ -96,7 +96,7 @@ def test_export_refuses_a_batch_normalised_posterior_mean():
     from model_support import tiny_model
 
     from data_pipelines.errors import MusicVAEError
-    from musicvae_tf.magenta_export import magenta_arrays
+    from musicvae_tf.models.music_vae.magenta_export import magenta_arrays
 
     _, model = tiny_model(False, "model.mu_batch_norm=0.5")
     with pytest.raises(MusicVAEError, match="no Magenta equivalent"):

@@ -60,9 +60,9 @@ class ShapeOnlyCheckpoint:
 @pytest.mark.parametrize("name", RELEASED)
 def test_every_released_variable_maps_to_keras_weights(name):
     from musicvae_tf.config import load_config
-    from musicvae_tf.magenta_import import resolve_config
-    from musicvae_tf.magenta_layout import check_checkpoint, magenta_layout
-    from musicvae_tf.model import build_model
+    from musicvae_tf.models.music_vae.magenta_import import resolve_config
+    from musicvae_tf.models.music_vae.magenta_layout import check_checkpoint, magenta_layout
+    from musicvae_tf.models.music_vae.model import build_model
 
     parameters, shapes = RELEASED[name]
     assert sum(int(np.prod(s)) for s in shapes.values()) == parameters  # the table is complete

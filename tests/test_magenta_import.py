@@ -42,7 +42,7 @@ def test_sizes_come_from_the_checkpoint_and_differences_are_reported():
 
 
 def test_uint8_quantised_magentajs_weights_dequantise_within_half_a_step():
-    from musicvae_tf.magenta_checkpoint import open_checkpoint
+    from musicvae_tf.models.music_vae.magenta_checkpoint import open_checkpoint
 
     folder = FIXTURES / "mel_2bar_tiny" / "magentajs_uint8"
     manifest = json.loads((folder / "weights_manifest.json").read_text())
@@ -107,7 +107,7 @@ def test_cli_imports_a_tar_into_a_model_dir_every_command_takes(tmp_path, capsys
 
 @pytest.mark.parametrize("location", ["model.ckpt-2", "model.ckpt-2.index", "."])
 def test_every_tf1_location_form_is_accepted(location, tmp_path):
-    from musicvae_tf.magenta_checkpoint import open_checkpoint
+    from musicvae_tf.models.music_vae.magenta_checkpoint import open_checkpoint
 
     # A trainer's state file names an absolute path that no longer exists after a move.
     folder = tmp_path / "moved"

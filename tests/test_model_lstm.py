@@ -5,8 +5,8 @@ import pytest
 import tensorflow as tf
 import keras
 
-from musicvae_tf.lstm_core import lstm_cell_step, lstm_sequence
-from musicvae_tf.lstm_stack import LSTMStack
+from musicvae_tf.layers.lstm_core import lstm_cell_step, lstm_sequence
+from musicvae_tf.layers.lstm_stack import LSTMStack
 
 
 def _reference(projected, h0, c0, recurrent):

@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from musicvae_tf import lstm_stack
+from musicvae_tf.layers import lstm_stack
 from data_pipelines.errors import MusicVAEError
-from musicvae_tf.lstm_keras import resolve_lstm_impl
-from musicvae_tf.lstm_stack import LSTMStack
-from musicvae_tf.model import build_model
+from musicvae_tf.layers.lstm_keras import resolve_lstm_impl
+from musicvae_tf.layers.lstm_stack import LSTMStack
+from musicvae_tf.models.music_vae.model import build_model
 from musicvae_tf.training.run_files import check_resumable
 from model_support import random_tokens, tiny_config
 
@@ -150,7 +150,7 @@ def test_a_run_may_resume_with_the_other_impl():
 
 def test_training_steps_are_the_same_with_either_impl():
     from musicvae_tf.training import setup_training
-    from musicvae_tf.training.vae_task import VAETask
+    from musicvae_tf.models.music_vae.task import VAETask
     from training_support import synthetic_tokens, token_dataset_fn
     from training_support import tiny_config as tiny_training_config
 

@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 from musicvae_tf.config import load_config
-from musicvae_tf.model import MusicVAE, build_model
+from musicvae_tf.models.music_vae.model import MusicVAE, build_model
 from model_support import random_tokens, tiny_model
 
 

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from musicvae_tf.schedules import LearningRateDecay, beta_at, sampling_probability
+from musicvae_tf.layers.schedules import LearningRateDecay, beta_at, sampling_probability
 
 
 def test_beta():

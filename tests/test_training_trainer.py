@@ -13,7 +13,7 @@ import tensorflow as tf
 from data_pipelines.errors import MusicVAEError
 from musicvae_tf.training import TrainingTask, set_precision, train
 from musicvae_tf.training.metrics_log import read_metrics
-from musicvae_tf.training.vae_task import VAETask
+from musicvae_tf.models.music_vae.task import VAETask
 from training_support import synthetic_tokens, tiny_config, token_dataset_fn
 
 
@@ -163,7 +163,7 @@ def test_mixed_precision_learns_with_float32_logits(tmp_path, precision):
 @pytest.mark.parametrize("extra", [(), ("model.mu_batch_norm=0.5",)])
 def test_a_run_without_model_keras_loads_its_newest_checkpoint(tmp_path, extra):
     # With mu_batch_norm the model has non-trainable state (moving statistics) to restore too.
-    from musicvae_tf.training.run_files import load_run_model
+    from musicvae_tf.models.loading import load_run_model
 
     config = tiny_config(*extra)
     _train_vae(tmp_path, config, 10)

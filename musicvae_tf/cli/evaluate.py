@@ -1,4 +1,5 @@
-"""``musicvae-tf evaluate``: reconstruction accuracy, NLL, KL, ELBO and active units on a split."""
+"""``musicvae-tf evaluate``: a trained model on a prepared split, as its family evaluates it (MusicVAE:
+reconstruction accuracy, NLL, KL, ELBO and active units; inpainting: the gap protocols)."""
 
 from __future__ import annotations
 
@@ -55,53 +56,6 @@ def run(args: argparse.Namespace) -> int:
         out = run_dir / f"eval_{args.split}.json"
     check_output_file(out)
 
-    from rich.console import Console
-    from rich.progress import Progress
+    from musicvae_tf.models.registry import family_hooks
 
-    from data_pipelines.reader import make_dataset
-    from musicvae_tf.evaluation import evaluate_model
-    from data_pipelines.io_utils import write_json
-    from musicvae_tf.training.run_files import load_run_model
-
-    model, config, source = load_run_model(run_dir)
-    dataset = make_dataset(args.data, args.split, config.data, args.batch_size, training=False)
-    with Progress(console=Console(stderr=True), disable=args.no_progress, transient=True) as bar:
-        task = bar.add_task(f"evaluate {args.split}", total=None)
-        result = evaluate_model(model, dataset, num_bars=config.data.num_bars,
-                                temperature=args.temperature, seed=args.seed,
-                                progress=lambda done: bar.update(task, completed=done))
-    if result["num_sequences"] == 0:
-        raise MusicVAEError(f"the {args.split} split of {args.data} holds no windows")
-    result = {"run_dir": str(run_dir), "model": source, "config": config.name,
-              "data": str(args.data), "split": args.split, **result}
-    write_json(out, result)
-    _print_table(result, out)
-    return 0
-
-
-def _print_table(result: dict, out: Path) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=f"{result['config']} on {result['split']} "
-                        f"({result['num_sequences']} sequences, z = posterior mean)")
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    rows = [
-        ("teacher-forced accuracy", f"{result['teacher_forced_accuracy']:.3f}"),
-        (f"sampled accuracy (T={result['sampling_temperature']:g})",
-         f"{result['sampled_accuracy']:.3f}"),
-        ("sampled accuracy (greedy)", f"{result['sampled_accuracy_greedy']:.3f}"),
-        ("majority-token accuracy (chance)", f"{result['majority_token_accuracy']:.3f}"),
-        ("reconstruction NLL (nats/seq)", f"{result['reconstruction_nll']:.2f}"),
-        ("KL (bits/seq)", f"{result['kl_bits']:.2f}"),
-        ("ELBO (nats/seq)", f"{result['elbo']:.2f}"),
-        ("active latent units", f"{result['active_units']} / {result['latent_dim']}"),
-        ("z-shuffle gap (points; ~0 = z ignored)", f"{100 * result['z_shuffle_gap']:.1f}"),
-    ]
-    for name, values in result.get("per_bar_accuracy", {}).items():
-        rows.append((f"per-bar {name.replace('_', ' ')}", " ".join(f"{v:.2f}" for v in values)))
-    for name, value in rows:
-        table.add_row(name, value)
-    Console().print(table)
-    print(f"wrote {out}")
+    return family_hooks(config.family).evaluate(args, run_dir, out)

@@ -32,10 +32,8 @@ def run(args: argparse.Namespace) -> int:
     """Load, evaluate, write JSON + table, print the table."""
     from musicvae_tf.cli.output_paths import check_output_file
     from data_pipelines.errors import MusicVAEError
-    from musicvae_tf.inpainting.evaluate import (evaluate_windows, read_windows, results_table,
-                                                 split_leak_check)
-    from musicvae_tf.inpainting.inpaint import LatentRNNInpainter, LatentSearchInpainter, load_inpainter
-    from data_pipelines.io_utils import atomic_write_bytes, write_json
+    from musicvae_tf.models.inpainting.evaluate import evaluate_run
+    from musicvae_tf.models.inpainting.inpaint import LatentRNNInpainter, LatentSearchInpainter, load_inpainter
 
     check_output_file(args.out)
     protocols = tuple(p.strip().upper() for p in args.protocols.split(",") if p.strip())
@@ -47,20 +45,8 @@ def run(args: argparse.Namespace) -> int:
         searcher = load_inpainter(args.hierarchical, search_steps=args.search_steps)
         if not isinstance(searcher, LatentSearchInpainter):
             raise MusicVAEError(f"--hierarchical {args.hierarchical} is not a MusicVAE run")
-    leak = split_leak_check(args.data, args.split)
-    if leak.get("shared_pieces"):
-        raise MusicVAEError(f"{leak['shared_pieces']} {args.split} pieces are also training pieces")
-    windows = read_windows(args.data, args.split, inpainter.config.data, args.max_windows)
-    results = evaluate_windows(inpainter, windows, protocols, searcher, args.batch_size,
-                               args.search_steps, args.seed, progress=not args.no_progress)
-    report = {"model": str(args.model), "hierarchical": args.hierarchical, "data": str(args.data),
-              "split": args.split, "windows": int(len(windows)), "split_check": leak,
-              "search_steps": args.search_steps if searcher else None, "protocols": results}
-    out = Path(args.out)
-    write_json(out, report)
-    table = results_table(results)
-    atomic_write_bytes(out.with_suffix(".md"), (table + "\n").encode())
-    print(f"{len(windows)} held-out windows from {args.data} ({args.split})")
-    print(table)
-    print(f"results: {out}  table: {out.with_suffix('.md')}")
-    return 0
+    return evaluate_run(inpainter, args.data, args.split, Path(args.out), protocols, searcher,
+                        max_windows=args.max_windows, batch_size=args.batch_size,
+                        search_steps=args.search_steps, seed=args.seed,
+                        progress=not args.no_progress, model_name=str(args.model),
+                        searcher_name=args.hierarchical)

@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Export and report the checkpoint prefix."""
     from musicvae_tf.cli.output_paths import check_output_dir
-    from musicvae_tf.magenta_export import write_magenta_checkpoint
+    from musicvae_tf.models.music_vae.magenta_export import write_magenta_checkpoint
     from musicvae_tf.trained_model import TrainedModel
 
     check_output_dir(args.out)

@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     """Import and report what was imported."""
     from musicvae_tf.cli.output_paths import check_output_dir
     from musicvae_tf.config import load_config
-    from musicvae_tf.magenta_import import import_magenta
+    from musicvae_tf.models.music_vae.magenta_import import import_magenta
 
     config = load_config(args.config, args.set)
     check_output_dir(args.out)

@@ -40,10 +40,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Check the gap against the model, read the piece, inpaint, write the files."""
     from musicvae_tf.cli.output_paths import check_output_dir
-    from musicvae_tf.inpainting.inpaint import (LatentRNNInpainter, check_gap, inpaint_piece,
+    from musicvae_tf.models.inpainting.inpaint import (LatentRNNInpainter, check_gap, inpaint_piece,
                                                 inpainter_config, load_inpainter, write_inpainted)
-    from musicvae_tf.inpainting.latent_rnn import LatentRNNSettings
-    from musicvae_tf.inpainting.piece import (find_empty_gap, held_out_piece, parse_bar_range,
+    from musicvae_tf.models.inpainting.config import LatentRNNSettings
+    from musicvae_tf.models.inpainting.piece import (find_empty_gap, held_out_piece, parse_bar_range,
                                               piece_from_id, read_piece, window_around_gap)
 
     temperature = common.check_temperature(args.temperature)

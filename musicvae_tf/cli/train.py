@@ -1,15 +1,16 @@
-"""``musicvae-tf train``: train (or resume) a MusicVAE on prepared data."""
+"""``musicvae-tf train``: train (or resume) a model on prepared data, as its config's family trains."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from musicvae_tf.cli.run_options import SIGNAL_EXIT_CODES, add_run_options, check_run_options
+from musicvae_tf.cli.run_options import add_run_options, check_run_options
 from musicvae_tf.cli.training_lock import command_lock
 from data_pipelines.errors import UsageError
 
-HELP = "train or resume a MusicVAE on prepared data (checkpoints, TensorBoard, model.keras)"
+HELP = ("train or resume a model (MusicVAE, or the family its config names) on prepared data "
+        "(checkpoints, TensorBoard, model.keras)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -47,25 +48,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace, config, run_dir: Path) -> int:
-    from musicvae_tf.training.trainer import train
-    from musicvae_tf.training.vae_task import VAETask, diagnostic_batch, vae_dataset_fn
+    from musicvae_tf.models.registry import family_hooks
 
-    def held_out():
-        return diagnostic_batch(args.data, config)
-
-    result = train(lambda: VAETask(config, diagnostic_batch=held_out),
-                   vae_dataset_fn(args.data, config), run_dir, config,
-                   steps=args.steps, strategy_name=args.strategy, precision=args.precision,
-                   minutes=args.minutes, progress=not args.no_progress)
-    metrics = result.last_metrics
-    if metrics:
-        print(f"{config.name}: step {result.final_step}  loss {metrics['loss']:.3f}  "
-              f"recon {metrics.get('reconstruction', float('nan')):.3f}  "
-              f"KL {metrics.get('kl_bits', float('nan')):.2f} bits  "
-              f"accuracy {metrics.get('accuracy', float('nan')):.3f}  "
-              f"active units {metrics.get('active_units', '-')}  "
-              f"z-shuffle gap {100 * metrics.get('z_shuffle_gap', float('nan')):.1f} points  "
-              f"({metrics['steps_per_sec']:.2f} steps/s)")
-    if result.model_path is not None:
-        print(f"model: {result.model_path}  checkpoint: {result.checkpoint}")
-    return SIGNAL_EXIT_CODES.get(result.stop_reason, 0)
+    return family_hooks(config.family).train(
+        config, args.data, run_dir, steps=args.steps, strategy_name=args.strategy,
+        precision=args.precision, minutes=args.minutes, progress=not args.no_progress)

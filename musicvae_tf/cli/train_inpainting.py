@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from musicvae_tf.cli.run_options import SIGNAL_EXIT_CODES, add_run_options, check_run_options
+from musicvae_tf.cli.run_options import add_run_options, check_run_options
 from musicvae_tf.cli.training_lock import command_lock
 
 HELP = "train an inpainting model: measure VAE (stage 1) then latent RNN (stage 2)"
@@ -38,52 +38,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Validate arguments, then run the requested stages."""
     from musicvae_tf.config import load_config
-    from musicvae_tf.inpainting.latent_rnn import LatentRNNSettings
-    from musicvae_tf.inpainting.measure_vae import measure_vae_config
-    from musicvae_tf.inpainting.training import MEASURE_VAE_DIR
+    from musicvae_tf.models.inpainting.config import LatentRNNSettings
+    from musicvae_tf.models.inpainting.measure_vae import measure_vae_config
+    from musicvae_tf.models.inpainting.training import MEASURE_VAE_DIR
     from data_pipelines.data_dir import check_prepared_data
     from musicvae_tf.cli.output_paths import check_output_dir
 
     check_run_options(args, "steps", "measure_steps")
     config = load_config(args.config, args.set)
     LatentRNNSettings.from_config(config)
-    measure_config = measure_vae_config(config, args.measure_set)
+    measure_vae_config(config, args.measure_set)  # a bad measure VAE config fails before work
     check_prepared_data(args.data, config.data, "train")
     run_dir = check_output_dir(args.run_dir, "--run-dir")
     measure_run = (check_output_dir(args.measure_vae_run, "--measure-vae-run")
                    if args.measure_vae_run else run_dir / MEASURE_VAE_DIR)
     with command_lock(args, run_dir):
-        return _train_stages(args, config, measure_config, run_dir, measure_run)
+        return _train_stages(args, config, run_dir, measure_run)
 
 
-def _train_stages(args: argparse.Namespace, config, measure_config, run_dir: Path,
-                  measure_run: Path) -> int:
-    from musicvae_tf.inpainting.training import (latent_rnn_dataset_fn, measure_vae_dataset_fn,
-                                                 train_latent_rnn, train_measure_vae)
+def _train_stages(args: argparse.Namespace, config, run_dir: Path, measure_run: Path) -> int:
+    from musicvae_tf.models.inpainting.family import train
 
-    options = dict(strategy_name=args.strategy, precision=args.precision, minutes=args.minutes,
-                   progress=not args.no_progress)
-    if args.stage in ("both", "measure-vae"):
-        result = train_measure_vae(measure_config, measure_run,
-                                   measure_vae_dataset_fn(args.data, config, measure_config),
-                                   steps=args.measure_steps, **options)
-        _report("measure VAE", result)
-        if result.stop_reason in SIGNAL_EXIT_CODES:
-            return SIGNAL_EXIT_CODES[result.stop_reason]
-        # A stop on --minutes is clean: the latent RNN gets its own budget on this measure VAE.
-    if args.stage in ("both", "latent-rnn"):
-        result = train_latent_rnn(config, run_dir, measure_run, latent_rnn_dataset_fn(args.data, config),
-                                  steps=args.steps, **options)
-        _report("latent RNN", result)
-        return SIGNAL_EXIT_CODES.get(result.stop_reason, 0)
-    return 0
-
-
-def _report(stage: str, result) -> None:
-    metrics = result.last_metrics
-    if metrics:
-        print(f"{stage}: step {result.final_step}  loss {metrics['loss']:.3f}  "
-              f"accuracy {metrics.get('accuracy', float('nan')):.3f}  "
-              f"({metrics['steps_per_sec']:.2f} steps/s)")
-    if result.model_path is not None:
-        print(f"{stage} model: {result.model_path}")
+    return train(config, args.data, run_dir, steps=args.steps, measure_steps=args.measure_steps,
+                 measure_overrides=args.measure_set, measure_run=measure_run, stage=args.stage,
+                 strategy_name=args.strategy, precision=args.precision, minutes=args.minutes,
+                 progress=not args.no_progress)

@@ -1,8 +1,8 @@
 """Generic distributed training: strategies, precision, the compiled step, checkpoints, logs.
 
-``train`` runs any ``TrainingTask``; ``vae_task.VAETask`` is the MusicVAE one. The names below are
-imported on first use, so that command-line validation (``STRATEGIES``, ``PRECISIONS``) does not
-pay for importing TensorFlow.
+``train`` runs any ``TrainingTask`` (each family in ``musicvae_tf/models/`` has its own) and knows
+no family. The names below are imported on first use, so that command-line validation
+(``STRATEGIES``, ``PRECISIONS``) does not pay for importing TensorFlow.
 """
 
 import importlib

@@ -124,7 +124,7 @@ def _train(task_builder: Callable[[], TrainingTask], dataset_fn: Callable, run_d
         log(f"precision {precision} ({why})")
         lstm_impl = getattr(config.model, "lstm_impl", None)
         if lstm_impl is not None:
-            from musicvae_tf.lstm_keras import resolve_lstm_impl
+            from musicvae_tf.layers.lstm_keras import resolve_lstm_impl
 
             log(f"LSTM {resolve_lstm_impl(lstm_impl)} (model.lstm_impl {lstm_impl})")
     setup = setup_training(task_builder, strategy, precision, clip_norm=training.clip_norm,

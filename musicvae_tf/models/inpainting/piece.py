@@ -20,7 +20,7 @@ import numpy as np
 from data_pipelines.tokens import FIRST_PITCH_TOKEN, NOTE_OFF, monophonic_tokens, note_steps
 from musicvae_tf.config import DataConfig
 from data_pipelines.errors import MusicVAEError, UsageError
-from musicvae_tf.inpainting.gap import GapSplit
+from musicvae_tf.models.inpainting.gap import GapSplit
 
 
 @dataclasses.dataclass(frozen=True)

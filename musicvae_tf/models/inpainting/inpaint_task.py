@@ -13,10 +13,10 @@ import keras
 from keras import ops
 
 from musicvae_tf.config import Config
-from musicvae_tf.inpainting.gap import gap_bars
-from musicvae_tf.inpainting.latent_rnn import LatentRNNSettings
-from musicvae_tf.inpainting.measure_vae import windows_as_bars
-from musicvae_tf.schedules import LearningRateDecay
+from musicvae_tf.models.inpainting.gap import gap_bars
+from musicvae_tf.models.inpainting.config import LatentRNNSettings
+from musicvae_tf.models.inpainting.measure_vae import windows_as_bars
+from musicvae_tf.layers.schedules import LearningRateDecay
 from musicvae_tf.training.task import TrainingTask
 
 

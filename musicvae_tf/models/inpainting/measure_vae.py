@@ -23,10 +23,10 @@ def measure_vae_config(inpaint_config: Config, overrides: list[str] | None = Non
     Its data section becomes the inpainting data section with ``num_bars`` 1, so pitch range, grid,
     programs and split fractions can never disagree between the stages.
     """
-    section = inpaint_config.extra.get("measure_vae")
-    if not isinstance(section, dict) or not section.get("config"):
+    section = inpaint_config.section("measure_vae")
+    if section is None or not section.config:
         raise UsageError(f"config {inpaint_config.name} needs measure_vae.config (a measure VAE config name)")
-    config = load_config(section["config"], overrides)
+    config = load_config(section.config, overrides)
     if config.data.num_bars != 1:
         raise UsageError(f"measure VAE config {config.name} must have data.num_bars 1")
     for field in _SHARED_DATA_FIELDS:

@@ -13,8 +13,8 @@ from typing import Any
 import keras
 from keras import ops
 
-from musicvae_tf.inpainting.gap import context_views, gap_bars
-from musicvae_tf.inpainting.latent_rnn import LatentRNN
+from musicvae_tf.models.inpainting.gap import context_views, gap_bars
+from musicvae_tf.models.inpainting.latent_rnn import LatentRNN
 
 
 @keras.saving.register_keras_serializable(package="musicvae_tf")

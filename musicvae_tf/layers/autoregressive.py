@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from musicvae_tf.lstm_core import lstm_cell_step
+from musicvae_tf.layers.lstm_core import lstm_cell_step
 
 
 def resolve_seed(seed) -> tf.Tensor:

@@ -12,45 +12,10 @@ traced graph serves every split; masks are right-padded, which keeps cuDNN usabl
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import keras
 from keras import ops
-
-from data_pipelines.errors import UsageError
-from musicvae_tf.inpainting.gap import SplitRange
-
-
-@dataclasses.dataclass(frozen=True)
-class LatentRNNSettings:
-    """The ``latent_rnn`` section of an inpainting config."""
-
-    context_units: int = 512
-    context_layers: int = 2
-    min_gap: int = 2
-    max_gap: int = 6
-    min_context: int = 1
-
-    @classmethod
-    def from_config(cls, config) -> "LatentRNNSettings":
-        """Read and validate ``config.extra['latent_rnn']``."""
-        raw = config.extra.get("latent_rnn")
-        if not isinstance(raw, dict):
-            raise UsageError(f"config {config.name} has no latent_rnn section (not an inpainting config)")
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(raw) - known)
-        if unknown:
-            raise UsageError(f"unknown latent_rnn field(s): {', '.join(unknown)}")
-        settings = cls(**{k: int(v) for k, v in raw.items()})
-        if settings.context_units < 1 or settings.context_layers < 1:
-            raise UsageError("latent_rnn.context_units and context_layers must be >= 1")
-        settings.split_range(config.data.num_bars)  # validates the gap range
-        return settings
-
-    def split_range(self, num_bars: int) -> SplitRange:
-        """The splits training draws from windows of ``num_bars`` bars."""
-        return SplitRange(num_bars, self.min_gap, self.max_gap, self.min_context)
 
 
 def _bidirectional_gru(units: int, return_state: bool, name: str) -> keras.layers.Bidirectional:

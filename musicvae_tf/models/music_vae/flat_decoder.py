@@ -5,8 +5,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from musicvae_tf.autoregressive import decode_autoregressively
-from musicvae_tf.lstm_stack import LSTMStack
+from musicvae_tf.layers.autoregressive import decode_autoregressively
+from musicvae_tf.layers.lstm_stack import LSTMStack
 
 
 def shift_right(targets_one_hot):

@@ -1,5 +1,5 @@
 """Held-out evaluation of a MusicVAE (SPEC §6): reconstruction accuracy teacher-forced and fully
-sampled, NLL, KL, ELBO, and the collapse diagnostics of ``musicvae_tf.latent_diagnostics`` (active
+sampled, NLL, KL, ELBO, and the collapse diagnostics of ``musicvae_tf.models.music_vae.latent_diagnostics`` (active
 latent units, KL per dimension, z-shuffle gap; the shuffle pairs examples within each batch).
 
 Accuracies use z = posterior mean (mu). "Sampled" means the decoder feeds back its own outputs,
@@ -16,9 +16,9 @@ from typing import Iterable
 import numpy as np
 import tensorflow as tf
 
-from musicvae_tf.latent_diagnostics import (ACTIVE_UNIT_THRESHOLD, shuffled_latents,
+from musicvae_tf.models.music_vae.latent_diagnostics import (ACTIVE_UNIT_THRESHOLD, shuffled_latents,
                                             summarize_latents)
-from musicvae_tf.losses import kl_to_standard_normal
+from musicvae_tf.models.music_vae.losses import kl_to_standard_normal
 
 
 class _Totals:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from musicvae_tf.lstm_core import lstm_sequence
-from musicvae_tf.lstm_keras import LSTM_IMPLS, keras_lstm, resolve_lstm_impl
+from musicvae_tf.layers.lstm_core import lstm_sequence
+from musicvae_tf.layers.lstm_keras import LSTM_IMPLS, keras_lstm, resolve_lstm_impl
 
 
 def _forget_bias_ones(shape, dtype=None):
@@ -24,10 +24,10 @@ class LSTMStack(keras.layers.Layer):
     projections of all steps are one matmul per layer; the constant conditioning vector is
     projected once per sequence instead of being concatenated to every step (same result,
     since ``concat(x, c) @ K = x @ K[:dx] + c @ K[dx:]``). The recurrence is
-    :func:`musicvae_tf.lstm_core.lstm_sequence`.
+    :func:`musicvae_tf.layers.lstm_core.lstm_sequence`.
 
     ``impl`` picks how whole sequences run over these same weights: ``fused`` (above), ``keras``
-    (:func:`musicvae_tf.lstm_keras.keras_lstm`, cuDNN on a GPU; the conditioning is concatenated
+    (:func:`musicvae_tf.layers.lstm_keras.keras_lstm`, cuDNN on a GPU; the conditioning is concatenated
     to every step and a backward direction runs on the reversed sequence) or ``auto`` (keras when
     a GPU is visible, decided when the layer is traced). Step-by-step decoding uses
     :meth:`step_weights` either way.

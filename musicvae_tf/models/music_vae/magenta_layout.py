@@ -2,7 +2,7 @@
 
 The facts (SPEC_MODELS.md §A5): an LSTMBlockCell stores one ``kernel [n + u, 4u]`` whose rows are
 ``[x, h_prev]`` and one ``bias [4u]``, with gate blocks i, j (candidate), f, o and a forget bias of
-1.0 added at run time. Our :class:`~musicvae_tf.lstm_stack.LSTMStack` keeps ``kernel [n, 4u]`` and
+1.0 added at run time. Our :class:`~musicvae_tf.layers.lstm_stack.LSTMStack` keeps ``kernel [n, 4u]`` and
 ``recurrent_kernel [u, 4u]`` in Keras's gate order i, f, c, o with the forget bias folded into
 ``bias``. Initial-state Dense outputs are split ``[c_0, h_0, c_1, h_1, ...]`` in Magenta and
 ``[h_0, c_0, ...]`` here. Magenta concatenates z (or the conductor's bar embedding) to every decoder
@@ -64,7 +64,7 @@ class MagentaVariable:
 
 
 def magenta_layout(model) -> list[MagentaVariable]:
-    """Every Magenta variable of a built :class:`~musicvae_tf.model.MusicVAE`, encoder first."""
+    """Every Magenta variable of a built :class:`~musicvae_tf.models.music_vae.model.MusicVAE`, encoder first."""
     encoder, decoder = model.encoder, model.decoder
     layout = _lstm_stack(encoder.lstm, lambda index, direction: (
         f"encoder/cell_{index}/bidirectional_rnn/{direction}/multi_rnn_cell/cell_0/lstm_cell"))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from musicvae_tf.inpainting.gap import GapSplit
+from musicvae_tf.models.inpainting.gap import GapSplit
 
 
 def interpolation_latents(bar_latents: np.ndarray, split: GapSplit) -> np.ndarray:

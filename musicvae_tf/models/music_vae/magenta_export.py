@@ -19,7 +19,7 @@ import numpy as np
 
 from data_pipelines.errors import MusicVAEError
 from data_pipelines.io_utils import atomic_write_bytes
-from musicvae_tf.magenta_layout import magenta_layout
+from musicvae_tf.models.music_vae.magenta_layout import magenta_layout
 
 CHECKPOINT_PREFIX = "model.ckpt"
 STATE_FILE = "checkpoint"

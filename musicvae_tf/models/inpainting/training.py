@@ -13,9 +13,10 @@ the measure VAE, train the latent RNN in a new run dir.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
-from musicvae_tf.config import Config, config_from_dict
+from musicvae_tf.config import Config
 from data_pipelines.errors import MusicVAEError
 
 MEASURE_VAE_DIR = "measure_vae"
@@ -28,7 +29,7 @@ def measure_vae_dataset_fn(data_dir: str | Path, inpaint_config: Config, measure
     ``training.batch_size // num_bars`` windows' bars (at least one window).
     """
     from data_pipelines.reader import make_dataset
-    from musicvae_tf.inpainting.measure_vae import bars_of_windows
+    from musicvae_tf.models.inpainting.measure_vae import bars_of_windows
 
     windows_per_batch = max(1, measure_config.training.batch_size // inpaint_config.data.num_bars)
     steps_per_bar = inpaint_config.data.steps_per_bar
@@ -45,7 +46,7 @@ def measure_vae_dataset_fn(data_dir: str | Path, inpaint_config: Config, measure
 def latent_rnn_dataset_fn(data_dir: str | Path, config: Config):
     """``dataset_fn(input_context, start_step)`` of windows with a random split per batch."""
     from data_pipelines.reader import make_dataset
-    from musicvae_tf.inpainting.inpaint_task import inpainting_dataset
+    from musicvae_tf.models.inpainting.inpaint_task import inpainting_dataset
 
     def dataset_fn(input_context, start_step: int = 0):
         seed = config.training.seed + int(start_step)
@@ -60,7 +61,7 @@ def train_measure_vae(measure_config: Config, run_dir, dataset_fn, steps=None, *
     """Train (or resume) stage 1 in ``run_dir`` on one-bar batches from ``dataset_fn``
     (normally :func:`measure_vae_dataset_fn`); returns the trainer's ``TrainingResult``."""
     from musicvae_tf.training.trainer import train
-    from musicvae_tf.training.vae_task import VAETask
+    from musicvae_tf.models.music_vae.task import VAETask
 
     return train(lambda: VAETask(measure_config), dataset_fn, run_dir, measure_config,
                  steps=steps, **train_options)
@@ -68,17 +69,18 @@ def train_measure_vae(measure_config: Config, run_dir, dataset_fn, steps=None, *
 
 def with_measure_vae_run(config: Config, measure_run: str | Path) -> Config:
     """``config`` with ``measure_vae.run`` set to the (absolute) stage-1 run dir it builds on."""
-    section = dict(config.extra.get("measure_vae") or {})
-    section["run"] = str(Path(measure_run).resolve())
-    raw = config.to_dict()
-    raw["measure_vae"] = section
-    return config_from_dict(raw)
+    from musicvae_tf.models.inpainting.config import MeasureVAESection
+
+    section = config.section("measure_vae") or MeasureVAESection()
+    section = dataclasses.replace(section, run=str(Path(measure_run).resolve()))
+    return dataclasses.replace(config, sections={**config.sections, "measure_vae": section})
 
 
 def build_inpainting_model(config: Config, measure_vae):
     """A fresh :class:`InpaintingModel` around a (trained) measure VAE."""
-    from musicvae_tf.inpainting.inpaint_model import InpaintingModel
-    from musicvae_tf.inpainting.latent_rnn import LatentRNN, LatentRNNSettings
+    from musicvae_tf.models.inpainting.inpaint_model import InpaintingModel
+    from musicvae_tf.models.inpainting.config import LatentRNNSettings
+    from musicvae_tf.models.inpainting.latent_rnn import LatentRNN
 
     settings = LatentRNNSettings.from_config(config)
     rnn = LatentRNN(measure_vae.latent_dim, settings.context_units, settings.context_layers,
@@ -90,24 +92,19 @@ def build_inpainting_model(config: Config, measure_vae):
 
 def load_measure_vae(measure_run: str | Path):
     """The trained stage-1 MusicVAE of a run dir, with a clear error when it is not there."""
-    import keras
-
-    import musicvae_tf.model  # noqa: F401  (registers MusicVAE)
+    from musicvae_tf.models.loading import load_keras_file
     from musicvae_tf.training.run_files import MODEL_FILE
 
     path = Path(measure_run) / MODEL_FILE
     if not path.is_file():
         raise MusicVAEError(f"measure VAE not found: {path} (train stage 1 first)")
-    try:
-        return keras.saving.load_model(path, compile=False)
-    except Exception as exc:  # Keras raises many types for a corrupt or foreign file.
-        raise MusicVAEError(f"cannot load measure VAE {path}: {type(exc).__name__}: {exc}") from None
+    return load_keras_file(path, "measure VAE")
 
 
 def train_latent_rnn(config: Config, run_dir, measure_run, dataset_fn, steps=None, **train_options):
     """Train (or resume) stage 2 in ``run_dir`` on top of the measure VAE in ``measure_run``, on
     batches from ``dataset_fn`` (normally :func:`latent_rnn_dataset_fn`)."""
-    from musicvae_tf.inpainting.inpaint_task import LatentRNNTask
+    from musicvae_tf.models.inpainting.inpaint_task import LatentRNNTask
     from musicvae_tf.training.trainer import train
 
     config = with_measure_vae_run(config, measure_run)

@@ -25,17 +25,43 @@ from pathlib import Path
 import numpy as np
 
 from data_pipelines.errors import MusicVAEError, UsageError
-from musicvae_tf.inpainting.baselines import (interpolation_latents, repeat_last_bar_latents,
+from musicvae_tf.models.inpainting.baselines import (interpolation_latents, repeat_last_bar_latents,
                                               repeat_last_bar_tokens)
-from musicvae_tf.inpainting.gap import PROTOCOL_A, GapSplit
-from musicvae_tf.inpainting.latent_rnn import LatentRNNSettings
-from musicvae_tf.inpainting.metrics import GapMetrics
+from musicvae_tf.models.inpainting.gap import PROTOCOL_A, GapSplit
+from musicvae_tf.models.inpainting.config import LatentRNNSettings
+from musicvae_tf.models.inpainting.metrics import GapMetrics
 
 PROTOCOLS = ("A", "B")
 # Protocol B draws one split per this many windows (training draws one per batch; smaller groups
 # give a held-out set of a few hundred windows many different splits).
 RANDOM_SPLIT_GROUP = 8
 METRIC_COLUMNS = ("nll", "accuracy", "accuracy_teacher_forced", "pitch_accuracy", "rhythm_accuracy")
+
+
+def evaluate_run(inpainter, data_dir, split: str, out: Path, protocols=PROTOCOLS, searcher=None, *,
+                 max_windows: int | None = None, batch_size: int = 64, search_steps: int = 100,
+                 seed: int = 0, progress: bool = False, model_name: str = "",
+                 searcher_name: str | None = None) -> int:
+    """Evaluate ``inpainter`` on the held-out ``split`` of ``data_dir`` (after the split-leak
+    check), write the JSON report to ``out`` and its Markdown table beside it, print the table."""
+    from data_pipelines.io_utils import atomic_write_bytes, write_json
+
+    leak = split_leak_check(data_dir, split)
+    if leak.get("shared_pieces"):
+        raise MusicVAEError(f"{leak['shared_pieces']} {split} pieces are also training pieces")
+    windows = read_windows(data_dir, split, inpainter.config.data, max_windows)
+    results = evaluate_windows(inpainter, windows, protocols, searcher, batch_size, search_steps,
+                               seed, progress=progress)
+    report = {"model": model_name, "hierarchical": searcher_name, "data": str(data_dir),
+              "split": split, "windows": int(len(windows)), "split_check": leak,
+              "search_steps": search_steps if searcher else None, "protocols": results}
+    write_json(out, report)
+    table = results_table(results)
+    atomic_write_bytes(out.with_suffix(".md"), (table + "\n").encode())
+    print(f"{len(windows)} held-out windows from {data_dir} ({split})")
+    print(table)
+    print(f"results: {out}  table: {out.with_suffix('.md')}")
+    return 0
 
 
 def evaluate_windows(inpainter, windows: np.ndarray, protocols=PROTOCOLS, hierarchical=None,
@@ -115,7 +141,7 @@ def _score_search(searcher, windows: np.ndarray, split: GapSplit, metric: GapMet
                   search_steps: int, seed: int) -> None:
     import tensorflow as tf
 
-    from musicvae_tf.inpainting.latent_search import mask_gap, search_latents
+    from musicvae_tf.models.inpainting.latent_search import mask_gap, search_latents
 
     data = searcher.config.data
     steps_per_bar = data.steps_per_bar

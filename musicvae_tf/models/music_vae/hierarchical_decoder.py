@@ -5,9 +5,9 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from musicvae_tf.autoregressive import decode_autoregressively
-from musicvae_tf.flat_decoder import shift_right, split_states
-from musicvae_tf.lstm_stack import LSTMStack
+from musicvae_tf.layers.autoregressive import decode_autoregressively
+from musicvae_tf.models.music_vae.flat_decoder import shift_right, split_states
+from musicvae_tf.layers.lstm_stack import LSTMStack
 
 
 @keras.saving.register_keras_serializable(package="musicvae_tf")

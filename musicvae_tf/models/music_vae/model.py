@@ -7,10 +7,10 @@ import numbers
 import keras
 import tensorflow as tf
 
-from musicvae_tf.autoregressive import resolve_seed
-from musicvae_tf.encoder import BidirectionalLstmEncoder
-from musicvae_tf.flat_decoder import FlatDecoder
-from musicvae_tf.hierarchical_decoder import HierarchicalDecoder
+from musicvae_tf.layers.autoregressive import resolve_seed
+from musicvae_tf.models.music_vae.encoder import BidirectionalLstmEncoder
+from musicvae_tf.models.music_vae.flat_decoder import FlatDecoder
+from musicvae_tf.models.music_vae.hierarchical_decoder import HierarchicalDecoder
 
 
 @keras.saving.register_keras_serializable(package="musicvae_tf")

@@ -20,8 +20,8 @@ import numpy as np
 
 from musicvae_tf.config import Config
 from data_pipelines.errors import MusicVAEError, UsageError
-from musicvae_tf.inpainting.gap import GapSplit
-from musicvae_tf.inpainting.piece import PieceMelody, window_around_gap
+from musicvae_tf.models.inpainting.gap import GapSplit
+from musicvae_tf.models.inpainting.piece import PieceMelody, window_around_gap
 
 
 class LatentRNNInpainter:
@@ -68,7 +68,7 @@ class LatentSearchInpainter:
                    temperature: float = 0.5, seed: int | None = None) -> np.ndarray:
         """Tokens ``[num_outputs, split.gap, S]``; a window shorter than the model is padded with
         silence that does not count as known."""
-        from musicvae_tf.inpainting.latent_search import mask_gap, search_latents
+        from musicvae_tf.models.inpainting.latent_search import mask_gap, search_latents
 
         data = self.config.data
         steps_per_bar = data.steps_per_bar
@@ -98,7 +98,7 @@ def inpainter_config(run: str | Path) -> tuple[Path, Config]:
     config = read_run_config(run)
     if config is None or not (run / MODEL_FILE).is_file():
         raise MusicVAEError(f"{run} is not a finished training run (needs config.yaml and {MODEL_FILE})")
-    if "latent_rnn" not in config.extra and config.data.num_bars < 3:
+    if config.family != "inpainting" and config.data.num_bars < 3:
         raise MusicVAEError(f"{run} models {config.data.num_bars}-bar windows: too short to inpaint "
                             "(use a latent-RNN run or a 16-bar MusicVAE)")
     return run, config
@@ -106,9 +106,9 @@ def inpainter_config(run: str | Path) -> tuple[Path, Config]:
 
 def check_gap(config: Config, gap_length: int) -> None:
     """Refuse a gap longer than a latent-RNN model was trained to fill (UsageError)."""
-    if "latent_rnn" not in config.extra:
+    if config.family != "inpainting":
         return
-    from musicvae_tf.inpainting.latent_rnn import LatentRNNSettings
+    from musicvae_tf.models.inpainting.config import LatentRNNSettings
 
     trained = LatentRNNSettings.from_config(config)
     if gap_length > trained.max_gap:
@@ -120,27 +120,16 @@ def check_gap(config: Config, gap_length: int) -> None:
 def load_inpainter(run: str | Path, search_steps: int = 100):
     """A latent-RNN inpainter for an inpainting run dir, or a latent-search one for a MusicVAE run
     (either may be a shipped model's name)."""
-    import keras
-
-    import musicvae_tf.inpainting.inpaint_model  # noqa: F401  (registers the Keras classes)
-    import musicvae_tf.model  # noqa: F401
-    from musicvae_tf.training.run_files import MODEL_FILE, check_model_matches
+    from musicvae_tf.models.loading import load_keras_file
+    from musicvae_tf.models.registry import family_hooks
+    from musicvae_tf.training.run_files import MODEL_FILE
 
     run, config = inpainter_config(run)
     model_path = run / MODEL_FILE
-    try:
-        model = keras.saving.load_model(model_path, compile=False)
-    except Exception as exc:  # Keras raises many types for a corrupt or foreign file.
-        raise MusicVAEError(f"cannot load {model_path}: {type(exc).__name__}: {exc}") from None
-    if "latent_rnn" in config.extra:
-        from musicvae_tf.inpainting.latent_rnn import LatentRNNSettings
-
-        max_gap = LatentRNNSettings.from_config(config).max_gap
-        if getattr(model, "max_gap", max_gap) != max_gap:
-            raise MusicVAEError(f"{model_path} fills gaps of up to {model.max_gap} bars but the "
-                                f"config.yaml beside it says {max_gap}; the run dir is inconsistent")
+    model = load_keras_file(model_path)
+    family_hooks(config.family).check_model(model, config, model_path)
+    if config.family == "inpainting":
         return LatentRNNInpainter(model, config)
-    check_model_matches(model, config, model_path)
     return LatentSearchInpainter(model, config, search_steps)
 
 

@@ -1,7 +1,7 @@
 """Whole-sequence LSTM through Keras's own LSTM function: cuDNN on a GPU, Keras's loop elsewhere.
 
 Why Keras's backend function (``keras.src.backend.lstm``) and not a ``keras.layers.LSTM``: the
-layer owns its weights, and reusing :class:`~musicvae_tf.lstm_stack.LSTMStack`'s variables
+layer owns its weights, and reusing :class:`~musicvae_tf.layers.lstm_stack.LSTMStack`'s variables
 through it would mean swapping attributes of its cell or tracking every variable twice (which
 changes the weight paths that ``.keras`` files and checkpoints are keyed by). The function is
 exactly what ``keras.layers.LSTM`` calls with its cell's weights: it runs ``CudnnRNNV3`` when a
@@ -19,7 +19,7 @@ import keras
 import tensorflow as tf
 from keras.src import backend as keras_backend
 
-from musicvae_tf.lstm_core import lstm_cell_step
+from musicvae_tf.layers.lstm_core import lstm_cell_step
 
 LSTM_IMPLS = ("auto", "fused", "keras")
 

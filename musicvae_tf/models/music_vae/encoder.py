@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from musicvae_tf.lstm_stack import LSTMStack
+from musicvae_tf.layers.lstm_stack import LSTMStack
 
 
 @keras.saving.register_keras_serializable(package="musicvae_tf")

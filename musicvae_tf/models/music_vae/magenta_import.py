@@ -17,8 +17,8 @@ import numpy as np
 
 from musicvae_tf.config import Config
 from data_pipelines.errors import MusicVAEError
-from musicvae_tf.magenta_checkpoint import open_checkpoint
-from musicvae_tf.magenta_layout import check_checkpoint, checkpoint_sizes, magenta_layout
+from musicvae_tf.models.music_vae.magenta_checkpoint import open_checkpoint
+from musicvae_tf.models.music_vae.magenta_layout import check_checkpoint, checkpoint_sizes, magenta_layout
 
 PROVENANCE_FILE = "provenance.json"
 _SIZE_FIELDS = ("encoder_units", "latent_dim", "decoder_units", "conductor_units")
@@ -53,7 +53,7 @@ def resolve_config(reader, config: Config) -> tuple[Config, list[str]]:
 
 def import_checkpoint(reader, config: Config) -> ImportedModel:
     """Build the model ``config`` (with the checkpoint's sizes) describes and load ``reader``'s weights."""
-    from musicvae_tf.model import build_model
+    from musicvae_tf.models.music_vae.model import build_model
 
     resolved, differences = resolve_config(reader, config)
     model = build_model(resolved)

@@ -12,7 +12,7 @@ from musicvae_tf.training.task import TrainingTask
 
 
 class VAETask(TrainingTask):
-    """Trains a :class:`musicvae_tf.model.MusicVAE` on ``(one_hot, tokens)`` batches (SPEC §4).
+    """Trains a :class:`musicvae_tf.models.music_vae.model.MusicVAE` on ``(one_hot, tokens)`` batches (SPEC §4).
 
     The posterior noise is drawn per example from ``(training.seed, step)`` independently of how
     the batch is split over replicas (see ``noise.replica_invariant_normal``), so a run on N
@@ -25,7 +25,7 @@ class VAETask(TrainingTask):
         """``diagnostic_batch`` is a fixed held-out ``(one_hot, tokens)`` batch, or a callable
         returning one (or None) when first needed: after the strategy exists, since multi-worker
         strategies must be created before any TensorFlow op runs."""
-        from musicvae_tf.model import build_model
+        from musicvae_tf.models.music_vae.model import build_model
 
         self.config = config
         self.model = model if model is not None else build_model(config)
@@ -33,9 +33,9 @@ class VAETask(TrainingTask):
         self._diagnostics_pass = None
 
     def summary_metrics(self) -> dict:
-        """Collapse diagnostics (``musicvae_tf.latent_diagnostics``) on the fixed held-out
+        """Collapse diagnostics (``musicvae_tf.models.music_vae.latent_diagnostics``) on the fixed held-out
         ``diagnostic_batch``, when the task was given one."""
-        from musicvae_tf.latent_diagnostics import diagnostics_pass, summarize_latents
+        from musicvae_tf.models.music_vae.latent_diagnostics import diagnostics_pass, summarize_latents
 
         if callable(self.diagnostic_batch):
             self.diagnostic_batch = self.diagnostic_batch()
@@ -53,7 +53,7 @@ class VAETask(TrainingTask):
 
     def health_warning(self, metrics: dict, step: int) -> str | None:
         """The collapse warning once ``training.collapse_warmup_steps`` have passed."""
-        from musicvae_tf.latent_diagnostics import collapse_warning
+        from musicvae_tf.models.music_vae.latent_diagnostics import collapse_warning
 
         if step < self.config.training.collapse_warmup_steps:
             return None
@@ -61,7 +61,7 @@ class VAETask(TrainingTask):
 
     @property
     def learning_rate(self):
-        from musicvae_tf.schedules import LearningRateDecay
+        from musicvae_tf.layers.schedules import LearningRateDecay
 
         training = self.config.training
         return LearningRateDecay(training.learning_rate, training.min_learning_rate,
@@ -69,8 +69,8 @@ class VAETask(TrainingTask):
 
     def losses(self, batch, step, training: bool) -> dict:
         """Loss terms of one batch plus the step's ``beta`` and ``sampling_probability``."""
-        from musicvae_tf.losses import vae_losses
-        from musicvae_tf.schedules import beta_at, sampling_probability
+        from musicvae_tf.models.music_vae.losses import vae_losses
+        from musicvae_tf.layers.schedules import beta_at, sampling_probability
 
         one_hot, tokens = batch
         settings = self.config.training

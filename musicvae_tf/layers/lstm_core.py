@@ -6,7 +6,7 @@ small matmul per step. Here the caller projects the inputs of ALL steps with one
 before the loop, the loop itself only does ``h @ recurrent_kernel`` plus the gate arithmetic, and
 the backward pass (``tf.custom_gradient``) only propagates ``dz @ recurrent_kernel^T`` per step;
 the recurrent-weight gradient is one large matmul over all steps after the loop. The trade-off:
-this never uses cuDNN; on a GPU whole sequences go through :mod:`musicvae_tf.lstm_keras`
+this never uses cuDNN; on a GPU whole sequences go through :mod:`musicvae_tf.layers.lstm_keras`
 instead (``model.lstm_impl``), over the same weights.
 
 Gate order and weight layout are Keras's (``i, f, c, o``; kernel ``[in, 4H]``, recurrent kernel

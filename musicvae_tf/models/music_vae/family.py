@@ -1,0 +1,124 @@
+"""MusicVAE's hooks for the registry: train, evaluate, check a loaded model against its config,
+and rebuild a model from a checkpoint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from data_pipelines.errors import MusicVAEError
+from musicvae_tf.training.run_files import CONFIG_FILE
+
+KERAS_MODULES = ("musicvae_tf.models.music_vae.model",)
+
+
+def check_model(model, config, model_path: str | Path) -> None:
+    """Refuse a model whose sizes or window format differ from the ``config.yaml`` beside it."""
+    from musicvae_tf.models.music_vae.model import config_mismatches
+
+    differences = config_mismatches(model, config)
+    if differences:
+        raise MusicVAEError(f"{model_path} does not match the {CONFIG_FILE} beside it "
+                            f"(model/config: {', '.join(differences)}); the run dir is "
+                            "inconsistent")
+
+
+def restore_checkpoint(config, checkpoint: str):
+    """A freshly built MusicVAE holding the variables of ``checkpoint`` (a run still training)."""
+    import tensorflow as tf
+
+    from musicvae_tf.models.music_vae.model import build_model
+    from musicvae_tf.models.music_vae.task import model_state_objects
+
+    model = build_model(config)
+    # Keras 3 models do not list their variables in TensorFlow's checkpoint graph; the trainer's
+    # checkpoints hold them as the optimiser's trainable variables (in model order).
+    variables = tf.train.Checkpoint(_trainable_variables=list(model.trainable_variables))
+    try:
+        tf.train.Checkpoint(optimizer=variables, **model_state_objects(model)).restore(checkpoint) \
+            .expect_partial() \
+            .assert_existing_objects_matched()
+    except (AssertionError, ValueError) as exc:
+        raise MusicVAEError(f"checkpoint {checkpoint} does not fit its run dir's config: "
+                            f"{exc}") from None
+    return model
+
+
+def train(config, data_dir, run_dir, *, steps=None, **options) -> int:
+    """Train (or resume) a MusicVAE in ``run_dir``, print the last metrics; the exit code."""
+    from musicvae_tf.cli.run_options import SIGNAL_EXIT_CODES
+    from musicvae_tf.models.music_vae.task import VAETask, diagnostic_batch, vae_dataset_fn
+    from musicvae_tf.training.trainer import train as run_trainer
+
+    def held_out():
+        return diagnostic_batch(data_dir, config)
+
+    result = run_trainer(lambda: VAETask(config, diagnostic_batch=held_out),
+                         vae_dataset_fn(data_dir, config), run_dir, config, steps=steps,
+                         **options)
+    metrics = result.last_metrics
+    if metrics:
+        print(f"{config.name}: step {result.final_step}  loss {metrics['loss']:.3f}  "
+              f"recon {metrics.get('reconstruction', float('nan')):.3f}  "
+              f"KL {metrics.get('kl_bits', float('nan')):.2f} bits  "
+              f"accuracy {metrics.get('accuracy', float('nan')):.3f}  "
+              f"active units {metrics.get('active_units', '-')}  "
+              f"z-shuffle gap {100 * metrics.get('z_shuffle_gap', float('nan')):.1f} points  "
+              f"({metrics['steps_per_sec']:.2f} steps/s)")
+    if result.model_path is not None:
+        print(f"model: {result.model_path}  checkpoint: {result.checkpoint}")
+    return SIGNAL_EXIT_CODES.get(result.stop_reason, 0)
+
+
+def evaluate(args, run_dir: Path, out: Path) -> int:
+    """``musicvae-tf evaluate`` of a MusicVAE: accuracies, NLL, KL, ELBO, active units, z-shuffle
+    gap on a split; prints a table and writes the JSON to ``out``."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from data_pipelines.io_utils import write_json
+    from data_pipelines.reader import make_dataset
+    from musicvae_tf.models.loading import load_run_model
+    from musicvae_tf.models.music_vae.evaluation import evaluate_model
+
+    model, config, source = load_run_model(run_dir)
+    dataset = make_dataset(args.data, args.split, config.data, args.batch_size, training=False)
+    with Progress(console=Console(stderr=True), disable=args.no_progress, transient=True) as bar:
+        task = bar.add_task(f"evaluate {args.split}", total=None)
+        result = evaluate_model(model, dataset, num_bars=config.data.num_bars,
+                                temperature=args.temperature, seed=args.seed,
+                                progress=lambda done: bar.update(task, completed=done))
+    if result["num_sequences"] == 0:
+        raise MusicVAEError(f"the {args.split} split of {args.data} holds no windows")
+    result = {"run_dir": str(run_dir), "model": source, "config": config.name,
+              "data": str(args.data), "split": args.split, **result}
+    write_json(out, result)
+    _print_table(result, out)
+    return 0
+
+
+def _print_table(result: dict, out: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{result['config']} on {result['split']} "
+                        f"({result['num_sequences']} sequences, z = posterior mean)")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    rows = [
+        ("teacher-forced accuracy", f"{result['teacher_forced_accuracy']:.3f}"),
+        (f"sampled accuracy (T={result['sampling_temperature']:g})",
+         f"{result['sampled_accuracy']:.3f}"),
+        ("sampled accuracy (greedy)", f"{result['sampled_accuracy_greedy']:.3f}"),
+        ("majority-token accuracy (chance)", f"{result['majority_token_accuracy']:.3f}"),
+        ("reconstruction NLL (nats/seq)", f"{result['reconstruction_nll']:.2f}"),
+        ("KL (bits/seq)", f"{result['kl_bits']:.2f}"),
+        ("ELBO (nats/seq)", f"{result['elbo']:.2f}"),
+        ("active latent units", f"{result['active_units']} / {result['latent_dim']}"),
+        ("z-shuffle gap (points; ~0 = z ignored)", f"{100 * result['z_shuffle_gap']:.1f}"),
+    ]
+    for name, values in result.get("per_bar_accuracy", {}).items():
+        rows.append((f"per-bar {name.replace('_', ' ')}", " ".join(f"{v:.2f}" for v in values)))
+    for name, value in rows:
+        table.add_row(name, value)
+    Console().print(table)
+    print(f"wrote {out}")
