@@ -21,12 +21,13 @@ class StandIn:
 
     def __init__(self, uses_z: bool):
         self.uses_z = uses_z
+        self.output_splits = [CLASSES]
 
     def encode(self, one_hot, training=False):
         mu = one_hot[:, 0, :] * 3.0
         return mu, tf.ones_like(mu) * 0.5
 
-    def decode_logits(self, z, one_hot, training=False):
+    def decode_logits(self, z, one_hot, training=False, controls=None):
         if not self.uses_z:
             z = tf.zeros_like(z)
         return tf.repeat(z[:, tf.newaxis, :], STEPS, axis=1)

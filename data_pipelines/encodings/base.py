@@ -127,6 +127,23 @@ class Encoding(abc.ABC):
         return tf.concat([tf.one_hot(columns[..., i], t.num_classes)
                           for i, t in enumerate(self.tracks)], axis=-1)
 
+    def decoder_inputs(self, tokens):
+        """What the decoder of a batch of windows ``[..., *window_shape]`` (a tf.Tensor) reads
+        and predicts: ``(targets_one_hot, output_tokens, controls)``, the one-hots of the output
+        tracks side by side, their int tokens (``[..., T]`` for one output track, else
+        ``[..., T, outputs]``) and the control tracks' one-hots (None without controls)."""
+        import tensorflow as tf
+
+        columns = tokens[..., tf.newaxis] if len(self.tracks) == 1 else tokens
+        outputs = [i for i, t in enumerate(self.tracks) if t.role == OUTPUT]
+        targets = tf.concat([tf.one_hot(columns[..., i], self.tracks[i].num_classes)
+                             for i in outputs], axis=-1)
+        output_tokens = (columns[..., outputs[0]] if len(outputs) == 1
+                         else tf.gather(columns, outputs, axis=-1))
+        controls = [tf.one_hot(columns[..., i], t.num_classes)
+                    for i, t in enumerate(self.tracks) if t.role == CONTROL]
+        return targets, output_tokens, tf.concat(controls, axis=-1) if controls else None
+
     def transpose(self, tokens, fraction, low: int, high: int):
         """Training augmentation (tf ops): shift a batch of windows ``[batch, *window_shape]`` by
         a semitone count picked by ``fraction`` in [0, 1) per window among the shifts in

@@ -8,7 +8,9 @@ whole sequences, so with ``p = 0`` it reproduces the teacher-forced logits.
 A "bar" here is a span of steps that starts from its own initial state and conditioning vector:
 the flat decoder is one bar of ``T`` steps conditioned on ``z``; the hierarchical decoder has
 ``U`` bars conditioned on the conductor's embeddings. The input at a bar's first step is the
-token chosen at the previous step (the previous bar's last token), zeros at step 0.
+token chosen at the previous step (the previous bar's last token), zeros at step 0. Several
+output splits (one softmax per track) are sampled one by one and fed back as concatenated
+one-hots; per-step controls (chords) join every step's input.
 """
 
 from __future__ import annotations
@@ -37,35 +39,58 @@ def sample_from_logits(logits: tf.Tensor, temperature, seed: tf.Tensor) -> tf.Te
     return tf.where(temperature > 0, sampled, greedy)
 
 
-def decode_autoregressively(lstm, output_layer, bar_conditioning, bar_initial_states,
-                            num_bars: int, steps_per_bar: int, num_classes: int, *, targets=None,
-                            sampling_probability=1.0, temperature=1.0, seed=None):
+class DecoderCore:
+    """One recurrent core that :func:`decode_autoregressively` steps: an ``LSTMStack`` whose
+    first-layer input is ``concat(previous one-hots of its splits, controls, bar conditioning)``,
+    its output layer (float32 logits of ``sum(splits)``), its bar initial states (flat list
+    ``[h_0, c_0, ...]`` each ``[B, U, H_l]``) and the output splits it reads and writes."""
+
+    def __init__(self, lstm, output_layer, bar_initial_states, splits):
+        self.lstm, self.output_layer = lstm, output_layer
+        self.bar_initial_states = bar_initial_states
+        self.splits = tuple(int(s) for s in splits)
+
+
+def decode_autoregressively(cores, bar_conditioning, num_bars: int, steps_per_bar: int, *,
+                            controls=None, targets=None, sampling_probability=1.0,
+                            temperature=1.0, seed=None):
     """Decode ``U * steps_per_bar`` steps one at a time.
 
     Args:
-      lstm: a unidirectional :class:`LSTMStack` whose first-layer input is
-        ``concat(previous token one-hot, bar conditioning)``.
-      output_layer: maps the top ``h`` to float32 logits.
+      cores: :class:`DecoderCore` list; their splits, in order, are the output splits (one core of
+        one split for a melody; one core of several splits is Magenta's multi-output decoder; one
+        core per split its split decoder). Every core sees the same conditioning and controls.
       bar_conditioning: ``[B, U, Dc]``.
-      bar_initial_states: flat list ``[h_0, c_0, ...]`` each ``[B, U, H_l]``.
-      targets: optional int ``[B, T]`` ground truth; the next input is the target unless the
-        per-example coin (probability ``sampling_probability``) says to use the sample.
-        Without targets every input is the model's own sample.
+      controls: optional float ``[B, T, C]``: step t's input holds the controls of step t.
+      targets: optional int ``[B, T]`` (one split) or ``[B, T, splits]`` ground truth; the next
+        input is the target unless the per-example coin (probability ``sampling_probability``)
+        says to use the sample. Without targets every input is the model's own sample.
       temperature: sampling temperature (0 = argmax); scheduled sampling uses 1.
       seed: stateless seed (see :func:`resolve_seed`); same seed, same tokens.
 
     Returns:
-      ``(logits float32 [B, T, C], tokens int32 [B, T])`` where ``tokens`` are the model's samples.
+      ``(logits float32 [B, T, sum(splits)], tokens int32 [B, T] for one split else
+      [B, T, splits])`` where ``tokens`` are the model's samples.
     """
-    dtype = lstm.compute_dtype
-    weights = lstm.step_weights()
-    kernel0, _, bias0 = weights[0]
-    token_kernel = kernel0[:num_classes]
+    splits = [size for core in cores for size in core.splits]
+    dtype = cores[0].lstm.compute_dtype
     bar_conditioning = tf.cast(bar_conditioning, dtype)
-    bar_projection = tf.einsum("bud,dg->bug", bar_conditioning, kernel0[num_classes:]) + bias0
-    bar_initial_states = [tf.cast(s, dtype) for s in bar_initial_states]
     batch = tf.shape(bar_conditioning)[0]
     num_steps = num_bars * steps_per_bar
+    control_depth = 0 if controls is None else int(controls.shape[-1])
+    stepped = []
+    for core in cores:
+        weights = core.lstm.step_weights()
+        kernel0, _, bias0 = weights[0]
+        width = sum(core.splits)
+        projection = tf.einsum("bud,dg->bug", bar_conditioning,
+                               kernel0[width + control_depth:]) + bias0
+        control_projection = (None if controls is None else tf.einsum(
+            "btc,cg->btg", tf.cast(controls, dtype), kernel0[width:width + control_depth]))
+        stepped.append((core, weights, kernel0[:width], projection, control_projection,
+                        [tf.cast(s, dtype) for s in core.bar_initial_states]))
+    if targets is not None and len(splits) == 1 and targets.shape.rank == 2:
+        targets = targets[..., tf.newaxis]
     sample_seed, coin_seed = tf.unstack(tf.random.experimental.stateless_split(
         resolve_seed(seed), 2))
     probability = tf.convert_to_tensor(sampling_probability, tf.float32)
@@ -73,33 +98,48 @@ def decode_autoregressively(lstm, output_layer, bar_conditioning, bar_initial_st
     def body(t, previous, states, logits_ta, tokens_ta):
         bar = t // steps_per_bar
         bar_start = tf.equal(t % steps_per_bar, 0)
-        states = [tf.where(bar_start, s0[:, bar], s) for s0, s in zip(bar_initial_states, states)]
-        x_projection = (tf.matmul(tf.one_hot(previous, num_classes, dtype=dtype), token_kernel)
-                        + bar_projection[:, bar])
-        new_states = []
-        for index, (kernel, recurrent_kernel, bias) in enumerate(weights):
-            if index > 0:
-                x_projection = tf.matmul(h, kernel) + bias
-            h, c = lstm_cell_step(x_projection, states[2 * index], states[2 * index + 1],
-                                  recurrent_kernel)
-            new_states += [h, c]
-        logits = tf.cast(output_layer(tf.cast(h, tf.float32)), tf.float32)
         step_seed = tf.random.experimental.stateless_fold_in(sample_seed, t)
-        sampled = sample_from_logits(logits, temperature, step_seed)
+        all_logits, all_samples, new_states, split = [], [], [], 0
+        for (core, weights, token_kernel, projection, control_projection, initial), \
+                core_states in zip(stepped, states):
+            core_states = [tf.where(bar_start, s0[:, bar], s) for s0, s in zip(initial, core_states)]
+            one_hot = tf.concat([tf.one_hot(previous[:, split + j], size, dtype=dtype)
+                                 for j, size in enumerate(core.splits)], axis=-1)
+            x_projection = tf.matmul(one_hot, token_kernel) + projection[:, bar]
+            if control_projection is not None:
+                x_projection += control_projection[:, t]
+            layer_states = []
+            for index, (kernel, recurrent_kernel, bias) in enumerate(weights):
+                if index > 0:
+                    x_projection = tf.matmul(h, kernel) + bias
+                h, c = lstm_cell_step(x_projection, core_states[2 * index],
+                                      core_states[2 * index + 1], recurrent_kernel)
+                layer_states += [h, c]
+            new_states.append(layer_states)
+            logits = tf.cast(core.output_layer(tf.cast(h, tf.float32)), tf.float32)
+            all_logits.append(logits)
+            for part in tf.split(logits, core.splits, axis=-1):
+                part_seed = (step_seed if len(splits) == 1
+                             else tf.random.experimental.stateless_fold_in(step_seed, split))
+                all_samples.append(sample_from_logits(part, temperature, part_seed))
+                split += 1
+        sampled = tf.stack(all_samples, axis=-1)
         if targets is None:
             chosen = sampled
         else:
             coin = tf.random.stateless_uniform(
                 [batch], tf.random.experimental.stateless_fold_in(coin_seed, t))
-            chosen = tf.where(coin < probability, sampled, tf.cast(targets[:, t], tf.int32))
+            chosen = tf.where((coin < probability)[:, tf.newaxis], sampled,
+                              tf.cast(targets[:, t], tf.int32))
+        logits = tf.concat(all_logits, axis=-1)
         return t + 1, chosen, new_states, logits_ta.write(t, logits), tokens_ta.write(t, sampled)
 
-    states = [tf.zeros_like(s[:, 0]) for s in bar_initial_states]
-    first = -tf.ones([batch], tf.int32)  # one_hot(-1) is all zeros: the zero first input
+    states = [[tf.zeros_like(s[:, 0]) for s in core.bar_initial_states] for core in cores]
+    first = -tf.ones([batch, len(splits)], tf.int32)  # one_hot(-1) is all zeros: the zero input
     _, _, _, logits_ta, tokens_ta = tf.while_loop(
         lambda t, *_: t < num_steps, body,
         (tf.constant(0), first, states,
          tf.TensorArray(tf.float32, size=num_steps), tf.TensorArray(tf.int32, size=num_steps)))
     logits = tf.transpose(logits_ta.stack(), [1, 0, 2])
-    tokens = tf.transpose(tokens_ta.stack(), [1, 0])
-    return logits, tokens
+    tokens = tf.transpose(tokens_ta.stack(), [1, 0, 2])
+    return logits, tokens[..., 0] if len(splits) == 1 else tokens

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from musicvae_tf.layers.autoregressive import decode_autoregressively
+from musicvae_tf.layers.autoregressive import DecoderCore, decode_autoregressively
 from musicvae_tf.layers.lstm_stack import LSTMStack
 
 
@@ -19,23 +19,34 @@ def split_states(flat, sizes):
     return tf.split(flat, sizes, axis=-1)
 
 
+def with_controls(inputs, controls):
+    """``inputs`` with the per-step ``controls`` concatenated (``inputs`` when there are none)."""
+    return inputs if controls is None else tf.concat([inputs, tf.cast(controls, inputs.dtype)], -1)
+
+
 @keras.saving.register_keras_serializable(package="musicvae_tf")
 class FlatDecoder(keras.layers.Layer):
-    """z -> logits ``[B, T, C]`` (SPEC §3).
+    """z -> logits ``[B, T, sum(output_splits)]`` (SPEC §3).
 
     z reaches the decoder twice: every layer's initial ``h`` and ``c`` come from one
     ``tanh(Dense(z))``, and z is concatenated to every input step. The first input is zeros;
-    under teacher forcing the input at step t is the target at t - 1. The logits Dense is float32.
+    under teacher forcing the input at step t is the target at t - 1 (all splits' one-hots) and
+    the controls of step t, when there are any. With several ``output_splits`` one projection
+    gives every split's logits (Magenta's ``MultiOutCategoricalLstmDecoder``). The logits Dense is
+    float32.
     """
 
-    def __init__(self, units, latent_dim, num_classes, num_steps, lstm_impl="auto", **kwargs):
+    def __init__(self, units, latent_dim, num_classes, num_steps, lstm_impl="auto",
+                 output_splits=None, control_depth=0, **kwargs):
         super().__init__(**kwargs)
         self.units = [int(u) for u in units]
         self.latent_dim = int(latent_dim)
         self.num_classes = int(num_classes)
         self.num_steps = int(num_steps)
         self.lstm_impl = str(lstm_impl)
-        self.lstm = LSTMStack(self.units, input_dim=self.num_classes,
+        self.output_splits = [int(s) for s in (output_splits or [self.num_classes])]
+        self.control_depth = int(control_depth)
+        self.lstm = LSTMStack(self.units, input_dim=self.num_classes + self.control_depth,
                               conditioning_dim=self.latent_dim, impl=self.lstm_impl, name="lstm")
         self.initial_state_layer = keras.layers.Dense(2 * sum(self.units), activation="tanh",
                                                       name="initial_state")
@@ -51,24 +62,25 @@ class FlatDecoder(keras.layers.Layer):
         """Flat list ``[h_0, c_0, ...]`` of initial states from z."""
         return split_states(self.initial_state_layer(z), self.lstm.state_sizes())
 
-    def call(self, z, targets_one_hot, training=False):
-        """Teacher-forced logits float32 ``[B, T, C]``."""
-        outputs, _ = self.lstm(shift_right(targets_one_hot), conditioning=z,
-                               initial_states=self.initial_states(z))
+    def call(self, z, targets_one_hot, controls=None, training=False):
+        """Teacher-forced logits float32 ``[B, T, sum(output_splits)]``."""
+        inputs = with_controls(shift_right(targets_one_hot), controls)
+        outputs, _ = self.lstm(inputs, conditioning=z, initial_states=self.initial_states(z))
         return self.output_layer(tf.cast(outputs, "float32"))
 
     def decode_stepwise(self, z, targets=None, sampling_probability=1.0, temperature=1.0,
-                        seed=None):
+                        seed=None, controls=None):
         """Step-by-step decoding; see :func:`decode_autoregressively`. Returns (logits, tokens)."""
         states = [s[:, tf.newaxis] for s in self.initial_states(z)]
+        core = DecoderCore(self.lstm, self.output_layer, states, self.output_splits)
         return decode_autoregressively(
-            self.lstm, self.output_layer, z[:, tf.newaxis], states, 1, self.num_steps,
-            self.num_classes, targets=targets, sampling_probability=sampling_probability,
-            temperature=temperature, seed=seed)
+            [core], z[:, tf.newaxis], 1, self.num_steps, controls=controls, targets=targets,
+            sampling_probability=sampling_probability, temperature=temperature, seed=seed)
 
     def get_config(self):
         config = super().get_config()
         config.update(units=self.units, latent_dim=self.latent_dim,
                       num_classes=self.num_classes, num_steps=self.num_steps,
-                      lstm_impl=self.lstm_impl)
+                      lstm_impl=self.lstm_impl, output_splits=self.output_splits,
+                      control_depth=self.control_depth)
         return config

@@ -5,19 +5,26 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from musicvae_tf.layers.autoregressive import decode_autoregressively
-from musicvae_tf.models.music_vae.flat_decoder import shift_right, split_states
+from musicvae_tf.layers.autoregressive import DecoderCore, decode_autoregressively
 from musicvae_tf.layers.lstm_stack import LSTMStack
+from musicvae_tf.models.music_vae.flat_decoder import shift_right, split_states, with_controls
 
 
 @keras.saving.register_keras_serializable(package="musicvae_tf")
 class HierarchicalDecoder(keras.layers.Layer):
-    """z -> logits ``[B, U * S, C]`` for U bars of S steps (SPEC §3).
+    """z -> logits ``[B, U * S, sum(output_splits)]`` for U bars of S steps (SPEC §3).
 
     The conductor starts from ``tanh(Dense(z))``, reads a constant zero input (one feature) at
     each of its U steps and its top output ``c_u`` embeds bar u. The bar decoder starts every bar
     from ``tanh(Dense(c_u))`` (one Dense shared by all bars), sees ``c_u`` concatenated to every
     input, and its first input in bar u is the last token of bar u - 1 (zeros for bar 0).
+
+    With several ``output_splits`` (tracks) there is one bar-decoder core per split, each with
+    its own initial-state Dense, LSTM and logits, reading only its own split as teacher-forcing
+    input and the same ``c_u`` (Magenta's ``SplitMultiOutLstmDecoder``); core 0 keeps the
+    one-split layer names (``lstm``, ``initial_state_layer``, ``output_layer``) so that models
+    saved before splits existed load unchanged, cores 1.. are in ``split_*`` lists. Controls of
+    step t join every core's input at step t.
 
     Under teacher forcing all bars are decoded at once by folding them into the batch
     (``[B * U, S, ...]``), which is exact because a bar's inputs and initial state do not depend
@@ -27,7 +34,7 @@ class HierarchicalDecoder(keras.layers.Layer):
     """
 
     def __init__(self, conductor_units, units, latent_dim, num_classes, num_bars, steps_per_bar,
-                 lstm_impl="auto", **kwargs):
+                 lstm_impl="auto", output_splits=None, control_depth=0, **kwargs):
         super().__init__(**kwargs)
         self.conductor_units = [int(u) for u in conductor_units]
         self.units = [int(u) for u in units]
@@ -36,23 +43,44 @@ class HierarchicalDecoder(keras.layers.Layer):
         self.num_bars = int(num_bars)
         self.steps_per_bar = int(steps_per_bar)
         self.lstm_impl = str(lstm_impl)
+        self.output_splits = [int(s) for s in (output_splits or [self.num_classes])]
+        self.control_depth = int(control_depth)
         self.conductor = LSTMStack(self.conductor_units, input_dim=1, impl=self.lstm_impl,
                                    name="conductor")
         self.conductor_initial_state_layer = keras.layers.Dense(
             2 * sum(self.conductor_units), activation="tanh", name="conductor_initial_state")
-        self.lstm = LSTMStack(self.units, input_dim=self.num_classes,
-                              conditioning_dim=self.conductor_units[-1], impl=self.lstm_impl,
-                              name="bar_lstm")
-        self.initial_state_layer = keras.layers.Dense(2 * sum(self.units), activation="tanh",
-                                                      name="bar_initial_state")
-        self.output_layer = keras.layers.Dense(self.num_classes, dtype="float32", name="logits")
+        cores = [self._core(size, "" if index == 0 else f"_{index}")
+                 for index, size in enumerate(self.output_splits)]
+        self.lstm, self.initial_state_layer, self.output_layer = cores[0]
+        if len(cores) > 1:
+            self.split_lstms = [core[0] for core in cores[1:]]
+            self.split_initial_state_layers = [core[1] for core in cores[1:]]
+            self.split_output_layers = [core[2] for core in cores[1:]]
+
+    def _core(self, size: int, suffix: str):
+        lstm = LSTMStack(self.units, input_dim=size + self.control_depth,
+                         conditioning_dim=self.conductor_units[-1], impl=self.lstm_impl,
+                         name=f"bar_lstm{suffix}")
+        initial = keras.layers.Dense(2 * sum(self.units), activation="tanh",
+                                     name=f"bar_initial_state{suffix}")
+        output = keras.layers.Dense(size, dtype="float32", name=f"logits{suffix}")
+        return lstm, initial, output
+
+    def cores(self) -> list[tuple]:
+        """``(lstm, initial_state_layer, output_layer)`` of each bar-decoder core, split order."""
+        first = [(self.lstm, self.initial_state_layer, self.output_layer)]
+        if len(self.output_splits) == 1:
+            return first
+        return first + list(zip(self.split_lstms, self.split_initial_state_layers,
+                                self.split_output_layers))
 
     def build(self, input_shape=None):
         self.conductor.build()
         self.conductor_initial_state_layer.build((None, self.latent_dim))
-        self.lstm.build()
-        self.initial_state_layer.build((None, self.conductor_units[-1]))
-        self.output_layer.build((None, self.units[-1]))
+        for lstm, initial, output in self.cores():
+            lstm.build()
+            initial.build((None, self.conductor_units[-1]))
+            output.build((None, self.units[-1]))
         self.built = True
 
     def bar_embeddings(self, z):
@@ -63,33 +91,41 @@ class HierarchicalDecoder(keras.layers.Layer):
         outputs, _ = self.conductor(zeros, initial_states=states)
         return tf.ensure_shape(outputs, [None, self.num_bars, self.conductor_units[-1]])
 
-    def call(self, z, targets_one_hot, training=False):
-        """Teacher-forced logits float32 ``[B, T, C]``, all bars in parallel."""
+    def call(self, z, targets_one_hot, controls=None, training=False):
+        """Teacher-forced logits float32 ``[B, T, sum(output_splits)]``, all bars in parallel."""
         embeddings = self.bar_embeddings(z)
         batch = tf.shape(z)[0]
         folded_embeddings = tf.reshape(embeddings, [-1, self.conductor_units[-1]])
-        inputs = tf.reshape(shift_right(targets_one_hot),
-                            [-1, self.steps_per_bar, self.num_classes])
-        states = split_states(self.initial_state_layer(folded_embeddings),
-                              self.lstm.state_sizes())
-        outputs, _ = self.lstm(inputs, conditioning=folded_embeddings, initial_states=states)
-        logits = self.output_layer(tf.cast(outputs, "float32"))
+        folded_controls = None if controls is None else tf.reshape(
+            controls, [-1, self.steps_per_bar, self.control_depth])
+        logits = []
+        for (lstm, initial, output), split in zip(
+                self.cores(), tf.split(shift_right(targets_one_hot), self.output_splits, -1)):
+            inputs = with_controls(tf.reshape(split, [-1, self.steps_per_bar, split.shape[-1]]),
+                                   folded_controls)
+            states = split_states(initial(folded_embeddings), lstm.state_sizes())
+            outputs, _ = lstm(inputs, conditioning=folded_embeddings, initial_states=states)
+            logits.append(output(tf.cast(outputs, "float32")))
+        logits = logits[0] if len(logits) == 1 else tf.concat(logits, axis=-1)
         return tf.reshape(logits, [batch, self.num_bars * self.steps_per_bar, self.num_classes])
 
     def decode_stepwise(self, z, targets=None, sampling_probability=1.0, temperature=1.0,
-                        seed=None):
+                        seed=None, controls=None):
         """Step-by-step decoding over all bars in order. Returns (logits, tokens)."""
         embeddings = self.bar_embeddings(z)
-        states = split_states(self.initial_state_layer(embeddings), self.lstm.state_sizes())
+        cores = [DecoderCore(lstm, output, split_states(initial(embeddings), lstm.state_sizes()),
+                             [size])
+                 for (lstm, initial, output), size in zip(self.cores(), self.output_splits)]
         return decode_autoregressively(
-            self.lstm, self.output_layer, embeddings, states, self.num_bars, self.steps_per_bar,
-            self.num_classes, targets=targets, sampling_probability=sampling_probability,
-            temperature=temperature, seed=seed)
+            cores, embeddings, self.num_bars, self.steps_per_bar, controls=controls,
+            targets=targets, sampling_probability=sampling_probability, temperature=temperature,
+            seed=seed)
 
     def get_config(self):
         config = super().get_config()
         config.update(conductor_units=self.conductor_units, units=self.units,
                       latent_dim=self.latent_dim, num_classes=self.num_classes,
                       num_bars=self.num_bars, steps_per_bar=self.steps_per_bar,
-                      lstm_impl=self.lstm_impl)
+                      lstm_impl=self.lstm_impl, output_splits=self.output_splits,
+                      control_depth=self.control_depth)
         return config

@@ -14,6 +14,8 @@ import math
 import numpy as np
 import tensorflow as tf
 
+from musicvae_tf.models.music_vae.losses import predicted_tokens
+
 ACTIVE_UNIT_THRESHOLD = 0.01
 # A run counts as collapsed when, after warm-up, no unit is active or the gap is below 1 point.
 COLLAPSE_GAP = 0.01
@@ -25,10 +27,11 @@ def kl_per_dimension(mu, sigma):
     return 0.5 * (tf.square(sigma) + tf.square(mu) - 1.0) - tf.math.log(sigma + 1e-12)
 
 
-def teacher_forced_hits(model, z, one_hot, tokens):
-    """Per-step correctness (bool ``[B, T]``) of the teacher-forced argmax given ``z``."""
-    logits = model.decode_logits(z, one_hot, training=False)
-    return tf.equal(tf.argmax(logits, axis=-1, output_type=tf.int32), tf.cast(tokens, tf.int32))
+def teacher_forced_hits(model, z, one_hot, tokens, controls=None):
+    """Per-step correctness (bool ``[B, T]``, ``[B, T, splits]`` with several output splits) of
+    the teacher-forced argmax given ``z``; ``one_hot`` are the decoder's targets."""
+    logits = model.decode_logits(z, one_hot, training=False, controls=controls)
+    return tf.equal(predicted_tokens(logits, model.output_splits), tf.cast(tokens, tf.int32))
 
 
 def shuffled_latents(mu):
@@ -37,12 +40,16 @@ def shuffled_latents(mu):
     return tf.roll(mu, shift=-1, axis=0)
 
 
-def diagnostics_pass(model, one_hot, tokens):
-    """One batch: ``(mu, sigma, own-z hits, shuffled-z hits)`` (hits are bool ``[B, T]``)."""
+def diagnostics_pass(model, one_hot, tokens, targets=None, controls=None):
+    """One batch: ``(mu, sigma, own-z hits, shuffled-z hits)`` (hits are bool ``[B, T]``).
+
+    ``one_hot`` are the encoder inputs; the decoder's ``targets`` (one-hots of the output tokens)
+    default to them, as for a melody, and ``controls`` go to the decoder when given."""
+    targets = one_hot if targets is None else targets
     mu, sigma = model.encode(one_hot, training=False)
     mu, sigma = tf.cast(mu, tf.float32), tf.cast(sigma, tf.float32)
-    own = teacher_forced_hits(model, mu, one_hot, tokens)
-    other = teacher_forced_hits(model, shuffled_latents(mu), one_hot, tokens)
+    own = teacher_forced_hits(model, mu, targets, tokens, controls)
+    other = teacher_forced_hits(model, shuffled_latents(mu), targets, tokens, controls)
     return mu, sigma, own, other
 
 

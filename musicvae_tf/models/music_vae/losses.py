@@ -16,12 +16,13 @@ def kl_to_standard_normal(mu, sigma):
     return tf.reduce_sum(per_dim, axis=-1)
 
 
-def vae_losses(logits, targets, mu, sigma, beta, free_bits):
+def vae_losses(logits, targets, mu, sigma, beta, free_bits, output_splits=None):
     """Loss terms for one batch, all float32 scalars (batch means).
 
     Args:
-      logits: ``[B, T, C]``.
-      targets: one-hot ``[B, T, C]`` or int tokens ``[B, T]``.
+      logits: ``[B, T, C]``; with ``output_splits`` the splits' logits side by side (one softmax
+        each, their cross-entropies summed, as Magenta's multi-output decoders).
+      targets: one-hot ``[B, T, C]`` or int tokens ``[B, T]`` (``[B, T, splits]`` with several).
       mu, sigma: posterior ``[B, Z]``.
       beta: KL weight for this step.
       free_bits: bits of KL per sequence that cost nothing.
@@ -30,22 +31,25 @@ def vae_losses(logits, targets, mu, sigma, beta, free_bits):
       dict with ``loss = mean(recon) + beta * mean(max(KL - free_bits ln 2, 0))``,
       ``reconstruction`` (cross-entropy summed over steps, mean over the batch), ``kl_nats`` and
       ``kl_bits`` (mean total KL per sequence, before free bits) and ``accuracy`` (fraction of
-      steps whose argmax equals the target).
+      steps, and splits, whose argmax equals the target).
     """
     logits = tf.cast(logits, tf.float32)
     targets = tf.convert_to_tensor(targets)
-    if targets.shape.rank == logits.shape.rank:
-        tokens = tf.argmax(targets, axis=-1, output_type=tf.int32)
-    else:
-        tokens = tf.cast(targets, tf.int32)
-    cross_entropy = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tokens, logits=logits)
+    splits = list(output_splits or [int(logits.shape[-1])])
+    if targets.dtype.is_floating:
+        targets = predicted_tokens(targets, splits)
+    tokens = tf.cast(targets, tf.int32)
+    parts = tf.split(logits, splits, axis=-1) if len(splits) > 1 else [logits]
+    labels = [tokens] if len(splits) == 1 else tf.unstack(tokens, axis=-1)
+    cross_entropy = tf.add_n([tf.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=label, logits=part) for label, part in zip(labels, parts)])
+    correct = tf.equal(predicted_tokens(logits, splits), tokens)
     reconstruction = tf.reduce_sum(cross_entropy, axis=-1)
     kl = kl_to_standard_normal(mu, sigma)
     free_nats = tf.cast(free_bits, tf.float32) * math.log(2.0)
     kl_cost = tf.maximum(kl - free_nats, 0.0)
     beta = tf.cast(beta, tf.float32)
     loss = tf.reduce_mean(reconstruction) + beta * tf.reduce_mean(kl_cost)
-    correct = tf.equal(tf.argmax(logits, axis=-1, output_type=tf.int32), tokens)
     kl_nats = tf.reduce_mean(kl)
     return {
         "loss": loss,
@@ -54,6 +58,15 @@ def vae_losses(logits, targets, mu, sigma, beta, free_bits):
         "kl_bits": kl_nats / math.log(2.0),
         "accuracy": tf.reduce_mean(tf.cast(correct, tf.float32)),
     }
+
+
+def predicted_tokens(logits, output_splits):
+    """The argmax token of each output split: int32 ``[B, T]`` for one split, else
+    ``[B, T, splits]``."""
+    if len(output_splits) == 1:
+        return tf.argmax(logits, axis=-1, output_type=tf.int32)
+    return tf.stack([tf.argmax(part, axis=-1, output_type=tf.int32)
+                     for part in tf.split(logits, list(output_splits), axis=-1)], axis=-1)
 
 
 def clip_or_skip(grads, clip_norm=1.0, skip_norm=1e4):

@@ -30,28 +30,38 @@ FORGET_BIAS = 1.0
 
 @dataclasses.dataclass(frozen=True)
 class Piece:
-    """The part of a Magenta variable one Keras weight holds: ``magenta[rows][..., columns] + offset``."""
+    """The part of a Magenta variable one Keras weight holds: ``magenta[rows][..., columns] +
+    offset``; ``rows`` is a slice or the Magenta row of each of the weight's rows, in order."""
 
     weight: Any  # a keras.Variable
     columns: np.ndarray
-    rows: slice = dataclasses.field(default_factory=lambda: slice(None))
+    rows: slice | np.ndarray = dataclasses.field(default_factory=lambda: slice(None))
     offset: np.ndarray | None = None
+
+    def _index(self, shape: tuple[int, ...]):
+        if len(shape) == 1:
+            return self.columns
+        rows = np.arange(shape[0])[self.rows] if isinstance(self.rows, slice) else self.rows
+        return np.ix_(rows, self.columns)
 
     def from_magenta(self, value: np.ndarray) -> np.ndarray:
         """This piece of a Magenta array, in the Keras weight's layout (float32)."""
-        piece = np.asarray(value, np.float32)[self.rows][..., self.columns]
+        value = np.asarray(value, np.float32)
+        piece = value[self._index(value.shape)]
         return piece if self.offset is None else piece + self.offset
 
     def into_magenta(self, out: np.ndarray, value: np.ndarray) -> None:
         """Write the Keras weight's ``value`` into its place in the Magenta array ``out``."""
         value = np.asarray(value, np.float32)
-        out[self.rows][..., self.columns] = value if self.offset is None else value - self.offset
+        out[self._index(out.shape)] = value if self.offset is None else value - self.offset
 
     def shape_in(self, magenta_shape: tuple[int, ...]) -> tuple[int, ...]:
         """The shape this piece takes out of a Magenta variable of ``magenta_shape``."""
         if len(magenta_shape) == 1:
             return (len(self.columns),)
-        return (len(range(*self.rows.indices(magenta_shape[0]))), len(self.columns))
+        rows = (np.arange(magenta_shape[0])[self.rows] if isinstance(self.rows, slice)
+                else self.rows)
+        return (len(rows), len(self.columns))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,17 +80,23 @@ def magenta_layout(model) -> list[MagentaVariable]:
         f"encoder/cell_{index}/bidirectional_rnn/{direction}/multi_rnn_cell/cell_0/lstm_cell"))
     layout += _dense("encoder/mu", encoder.mu_layer)
     layout += _dense("encoder/sigma", encoder.sigma_layer)
-    prefix = "decoder"
+    cores = [("decoder", decoder.lstm, decoder.initial_state_layer, decoder.output_layer)]
     if model.decoder_kind == "hierarchical":
         conductor = "decoder/hierarchical_level_0"
         layout += _dense(f"{conductor}/initial_state", decoder.conductor_initial_state_layer,
                          _state_columns(decoder.conductor_units))
         layout += _lstm_stack(decoder.conductor, lambda index, _: f"{conductor}/cell_{index}/lstm_cell")
-        prefix = "core_decoder/decoder"
-    layout += _dense(f"{prefix}/z_to_initial_state", decoder.initial_state_layer,
-                     _state_columns(decoder.units))
-    layout += _lstm_stack(decoder.lstm, lambda index, _: f"{prefix}/multi_rnn_cell/cell_{index}/lstm_cell")
-    layout += _dense(f"{prefix}/output_projection", decoder.output_layer)
+        # One split: Magenta's core decoder is the categorical decoder itself; several: its
+        # SplitMultiOutLstmDecoder names each core core_decoder_<k>.
+        split = len(decoder.cores()) > 1
+        cores = [(f"core_decoder/core_decoder_{k}/decoder" if split else "core_decoder/decoder",
+                  *layers) for k, layers in enumerate(decoder.cores())]
+    for prefix, lstm, initial_state_layer, output_layer in cores:
+        layout += _dense(f"{prefix}/z_to_initial_state", initial_state_layer,
+                         _state_columns(decoder.units))
+        layout += _lstm_stack(lstm, lambda index, _: f"{prefix}/multi_rnn_cell/cell_{index}/lstm_cell",
+                              control_depth=decoder.control_depth)
+        layout += _dense(f"{prefix}/output_projection", output_layer)
     return layout
 
 
@@ -125,7 +141,10 @@ def check_checkpoint(layout: list[MagentaVariable], shapes: Mapping[str, tuple[i
                             f"model ({len(extra)} such variable(s)): it is another kind of model")
 
 
-def _lstm_stack(stack, name: Callable[[int, str], str]) -> list[MagentaVariable]:
+def _lstm_stack(stack, name: Callable[[int, str], str],
+                control_depth: int = 0) -> list[MagentaVariable]:
+    """An LSTM stack's variables. A decoder's first layer reads ``[tokens, controls, z]`` here and
+    ``[tokens, z, controls]`` in Magenta: the rows of its first kernel are reordered."""
     layout = []
     for index, layer in enumerate(stack.cell_weights):
         for direction, (kernel, recurrent_kernel, bias) in zip(stack.directions, layer):
@@ -134,8 +153,13 @@ def _lstm_stack(stack, name: Callable[[int, str], str]) -> list[MagentaVariable]
             offset = np.zeros(4 * units, np.float32)
             offset[units:2 * units] = FORGET_BIAS  # Keras's forget block
             prefix = name(index, direction)
+            rows = slice(0, inputs)
+            if index == 0 and control_depth:
+                tokens = stack.input_dim - control_depth
+                rows = np.concatenate([np.arange(tokens), np.arange(inputs - control_depth, inputs),
+                                       np.arange(tokens, inputs - control_depth)])
             layout.append(MagentaVariable(f"{prefix}/kernel", (inputs + units, 4 * units), (
-                Piece(kernel, columns, slice(0, inputs)),
+                Piece(kernel, columns, rows),
                 Piece(recurrent_kernel, columns, slice(inputs, inputs + units)))))
             layout.append(MagentaVariable(f"{prefix}/bias", (4 * units,),
                                           (Piece(bias, columns, offset=offset),)))

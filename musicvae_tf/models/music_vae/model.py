@@ -7,6 +7,7 @@ import numbers
 import keras
 import tensorflow as tf
 
+from data_pipelines.encodings import encoding_for
 from musicvae_tf.layers.autoregressive import resolve_seed
 from musicvae_tf.models.music_vae.encoder import BidirectionalLstmEncoder
 from musicvae_tf.models.music_vae.flat_decoder import FlatDecoder
@@ -15,20 +16,33 @@ from musicvae_tf.models.music_vae.hierarchical_decoder import HierarchicalDecode
 
 @keras.saving.register_keras_serializable(package="musicvae_tf")
 class MusicVAE(keras.Model):
-    """A recurrent VAE over one-hot token sequences ``[B, T, C]``.
+    """A recurrent VAE over token sequences, sized by an encoding (``data_pipelines.encodings``).
 
-    ``model(one_hot, training, sampling_probability, seed)`` returns a dict with float32
-    ``logits [B, T, C]``, ``mu``, ``sigma`` and ``z`` (a posterior sample when training, else mu).
-    Teacher forcing runs whole sequences through the LSTM layers (``lstm_impl``: the fused CPU
-    kernel, Keras's cuDNN-capable LSTM, or ``auto``; same weights); a sampling probability above
-    zero (scheduled sampling) switches to step-by-step decoding.
+    The encoder reads ``input_depth`` features per step (the encoding's ``encoder_inputs``, which
+    hold the one-hot controls too); the decoder predicts ``output_splits`` (one softmax per
+    track, ``num_classes`` = their sum) from the one-hots of the previous targets and, with
+    ``control_depth`` > 0, the controls of each step. One split without controls is the melody
+    model (input depth = num_classes = 90).
+
+    ``model(one_hot, training, sampling_probability, seed)`` (encoder inputs that are also the
+    decoder targets, as for a melody) returns a dict with float32 ``logits [B, T, num_classes]``,
+    ``mu``, ``sigma`` and ``z`` (a posterior sample when training, else mu). Teacher forcing runs
+    whole sequences through the LSTM layers (``lstm_impl``: the fused CPU kernel, Keras's
+    cuDNN-capable LSTM, or ``auto``; same weights); a sampling probability above zero (scheduled
+    sampling) switches to step-by-step decoding.
     """
 
     def __init__(self, num_classes, num_bars, steps_per_bar, encoder_units, latent_dim,
                  decoder="flat", decoder_units=(256, 256), conductor_units=(), lstm_impl="auto",
-                 mu_batch_norm=0.0, **kwargs):
+                 mu_batch_norm=0.0, output_splits=None, input_depth=None, control_depth=0,
+                 **kwargs):
         super().__init__(**kwargs)
         self.num_classes = int(num_classes)
+        self.output_splits = [int(s) for s in (output_splits or [self.num_classes])]
+        if sum(self.output_splits) != self.num_classes:
+            raise ValueError(f"output_splits {self.output_splits} do not sum to {num_classes}")
+        self.input_depth = int(self.num_classes if input_depth is None else input_depth)
+        self.control_depth = int(control_depth)
         self.num_bars = int(num_bars)
         self.steps_per_bar = int(steps_per_bar)
         self.num_steps = self.num_bars * self.steps_per_bar
@@ -40,16 +54,17 @@ class MusicVAE(keras.Model):
         self.lstm_impl = str(lstm_impl)
         self.mu_batch_norm = float(mu_batch_norm)
         self.encoder = BidirectionalLstmEncoder(self.encoder_units, self.latent_dim,
-                                                self.num_classes, lstm_impl=self.lstm_impl,
+                                                self.input_depth, lstm_impl=self.lstm_impl,
                                                 mu_batch_norm=self.mu_batch_norm, name="encoder")
+        sizes = dict(lstm_impl=self.lstm_impl, output_splits=self.output_splits,
+                     control_depth=self.control_depth, name="decoder")
         if self.decoder_kind == "flat":
             self.decoder = FlatDecoder(self.decoder_units, self.latent_dim, self.num_classes,
-                                       self.num_steps, lstm_impl=self.lstm_impl, name="decoder")
+                                       self.num_steps, **sizes)
         elif self.decoder_kind == "hierarchical":
             self.decoder = HierarchicalDecoder(self.conductor_units, self.decoder_units,
                                                self.latent_dim, self.num_classes, self.num_bars,
-                                               self.steps_per_bar, lstm_impl=self.lstm_impl,
-                                               name="decoder")
+                                               self.steps_per_bar, **sizes)
         else:
             raise ValueError(f"unknown decoder {decoder!r}")
         self._sample_function = tf.function(self._sample, reduce_retracing=True)
@@ -60,9 +75,10 @@ class MusicVAE(keras.Model):
         self.decoder.build()
         self.built = True
 
-    def encode(self, one_hot, training=False):
-        """Posterior parameters ``(mu, sigma)``, each float32 ``[B, latent_dim]``."""
-        return self.encoder(one_hot, training=training)
+    def encode(self, inputs, training=False):
+        """Posterior parameters ``(mu, sigma)`` of encoder inputs ``[B, T, input_depth]``, each
+        float32 ``[B, latent_dim]``."""
+        return self.encoder(inputs, training=training)
 
     def call(self, inputs, training=False, sampling_probability=0.0, seed=None):
         mu, sigma = self.encode(inputs, training=training)
@@ -81,8 +97,9 @@ class MusicVAE(keras.Model):
         return {"logits": logits, "mu": mu, "sigma": sigma, "z": z}
 
     def decode_logits(self, z, targets_one_hot, sampling_probability=0.0, seed=None,
-                      training=False):
-        """Logits float32 ``[B, T, C]`` for ``targets_one_hot`` given z.
+                      training=False, controls=None):
+        """Logits float32 ``[B, T, num_classes]`` for ``targets_one_hot`` (the splits' one-hots,
+        concatenated) given z and, for a model with controls, ``controls [B, T, control_depth]``.
 
         ``sampling_probability`` 0 is teacher forcing (all steps at once); above 0 each step's
         input is, per example, the model's own sample (temperature 1) with that probability.
@@ -91,36 +108,43 @@ class MusicVAE(keras.Model):
         z = tf.cast(z, "float32")
 
         def teacher_forced():
-            return self.decoder(z, targets_one_hot, training=training)
+            return self.decoder(z, targets_one_hot, controls, training=training)
 
         def scheduled():
             # An all-zero target row (token dropout) stays an all-zero input: index -1.
-            targets = tf.where(tf.reduce_max(targets_one_hot, axis=-1) > 0,
-                               tf.argmax(targets_one_hot, axis=-1, output_type=tf.int32), -1)
+            targets = tf.stack([
+                tf.where(tf.reduce_max(split, axis=-1) > 0,
+                         tf.argmax(split, axis=-1, output_type=tf.int32), -1)
+                for split in tf.split(targets_one_hot, self.output_splits, axis=-1)], axis=-1)
             logits, _ = self.decoder.decode_stepwise(
                 z, targets=targets, sampling_probability=sampling_probability, temperature=1.0,
-                seed=seed)
+                seed=seed, controls=controls)
             return logits
 
         if isinstance(sampling_probability, numbers.Number):
             return teacher_forced() if sampling_probability <= 0 else scheduled()
         return tf.cond(tf.convert_to_tensor(sampling_probability) > 0, scheduled, teacher_forced)
 
-    def _sample(self, z, temperature, seed):
-        return self.decoder.decode_stepwise(z, temperature=temperature, seed=seed)
+    def _sample(self, z, temperature, seed, controls=None):
+        return self.decoder.decode_stepwise(z, temperature=temperature, seed=seed,
+                                            controls=controls)
 
-    def sample(self, z, temperature=1.0, seed=None):
-        """Autoregressive decoding inside a ``tf.function``: ``(logits [B,T,C], tokens [B,T])``.
+    def sample(self, z, temperature=1.0, seed=None, controls=None):
+        """Autoregressive decoding inside a ``tf.function``: ``(logits [B, T, num_classes],
+        tokens [B, T])``, tokens ``[B, T, splits]`` with several output splits; a model with
+        controls needs ``controls [B, T, control_depth]``.
 
         Temperature 0 is argmax. The same seed gives the same tokens; None draws a fresh seed.
         """
         z = tf.convert_to_tensor(z, tf.float32)
-        return self._sample_function(z, tf.constant(float(temperature), tf.float32),
-                                     resolve_seed(seed))
+        arguments = (z, tf.constant(float(temperature), tf.float32), resolve_seed(seed))
+        if controls is not None:
+            arguments += (tf.convert_to_tensor(controls, tf.float32),)
+        return self._sample_function(*arguments)
 
-    def sample_tokens(self, z, temperature=1.0, seed=None):
-        """Autoregressive tokens int32 ``[B, T]`` (see :meth:`sample`)."""
-        return self.sample(z, temperature=temperature, seed=seed)[1]
+    def sample_tokens(self, z, temperature=1.0, seed=None, controls=None):
+        """Autoregressive tokens int32 (see :meth:`sample`)."""
+        return self.sample(z, temperature=temperature, seed=seed, controls=controls)[1]
 
     def get_config(self):
         config = super().get_config()
@@ -128,20 +152,33 @@ class MusicVAE(keras.Model):
                       steps_per_bar=self.steps_per_bar, encoder_units=self.encoder_units,
                       latent_dim=self.latent_dim, decoder=self.decoder_kind,
                       decoder_units=self.decoder_units, conductor_units=self.conductor_units,
-                      lstm_impl=self.lstm_impl, mu_batch_norm=self.mu_batch_norm)
+                      lstm_impl=self.lstm_impl, mu_batch_norm=self.mu_batch_norm,
+                      output_splits=self.output_splits, input_depth=self.input_depth,
+                      control_depth=self.control_depth)
         return config
 
 
+def encoding_sizes(data_config) -> dict:
+    """The model sizes an encoding fixes: ``num_classes``, ``output_splits``, ``input_depth`` and
+    ``control_depth``."""
+    encoding = encoding_for(data_config)
+    return dict(num_classes=sum(encoding.output_splits),
+                output_splits=list(encoding.output_splits),
+                input_depth=encoding.encoder_input_depth, control_depth=encoding.control_depth)
+
+
 def build_model(config) -> MusicVAE:
-    """A built (weights created, not run) :class:`MusicVAE` for a :class:`Config`."""
+    """A built (weights created, not run) :class:`MusicVAE` for a :class:`Config`, its sizes
+    taken from the config's encoding."""
     data, model_config = config.data, config.model
+    sizes = encoding_sizes(data)
     model = MusicVAE(
-        num_classes=data.num_classes, num_bars=data.num_bars, steps_per_bar=data.steps_per_bar,
+        **sizes, num_bars=data.num_bars, steps_per_bar=data.steps_per_bar,
         encoder_units=model_config.encoder_units, latent_dim=model_config.latent_dim,
         decoder=model_config.decoder, decoder_units=model_config.decoder_units,
         conductor_units=model_config.conductor_units, lstm_impl=model_config.lstm_impl,
         mu_batch_norm=model_config.mu_batch_norm, name="music_vae")
-    model.build((None, data.num_steps, data.num_classes))
+    model.build((None, data.num_steps, sizes["input_depth"]))
     return model
 
 
@@ -151,7 +188,7 @@ def config_mismatches(model, config) -> list[str]:
     if not isinstance(model, MusicVAE):
         return []
     data, sizes = config.data, config.model
-    expected = dict(num_classes=data.num_classes, num_bars=data.num_bars,
+    expected = dict(**encoding_sizes(data), num_bars=data.num_bars,
                     steps_per_bar=data.steps_per_bar, encoder_units=list(sizes.encoder_units),
                     latent_dim=sizes.latent_dim, decoder=sizes.decoder,
                     decoder_units=list(sizes.decoder_units),

@@ -12,7 +12,9 @@ from musicvae_tf.training.task import TrainingTask
 
 
 class VAETask(TrainingTask):
-    """Trains a :class:`musicvae_tf.models.music_vae.model.MusicVAE` on ``(one_hot, tokens)`` batches (SPEC §4).
+    """Trains a :class:`musicvae_tf.models.music_vae.model.MusicVAE` on ``(encoder_inputs, tokens)``
+    batches (SPEC §4); the decoder's targets and controls come from the tokens through the
+    config's encoding (``Encoding.decoder_inputs``).
 
     The posterior noise is drawn per example from ``(training.seed, step)`` independently of how
     the batch is split over replicas (see ``noise.replica_invariant_normal``), so a run on N
@@ -27,7 +29,10 @@ class VAETask(TrainingTask):
         strategies must be created before any TensorFlow op runs."""
         from musicvae_tf.models.music_vae.model import build_model
 
+        from data_pipelines.encodings import encoding_for
+
         self.config = config
+        self.encoding = encoding_for(config.data)
         self.model = model if model is not None else build_model(config)
         self.diagnostic_batch = diagnostic_batch
         self._diagnostics_pass = None
@@ -42,8 +47,11 @@ class VAETask(TrainingTask):
         if self.diagnostic_batch is None:
             return {}
         if self._diagnostics_pass is None:
-            self._diagnostics_pass = tf.function(
-                lambda one_hot, tokens: diagnostics_pass(self.model, one_hot, tokens))
+            def one_pass(inputs, tokens):
+                targets, output_tokens, controls = self.encoding.decoder_inputs(tokens)
+                return diagnostics_pass(self.model, inputs, output_tokens, targets, controls)
+
+            self._diagnostics_pass = tf.function(one_pass)
         outputs = self._diagnostics_pass(*self.diagnostic_batch)
         return summarize_latents(*(t.numpy() for t in outputs))
 
@@ -72,9 +80,10 @@ class VAETask(TrainingTask):
         from musicvae_tf.models.music_vae.losses import vae_losses
         from musicvae_tf.layers.schedules import beta_at, sampling_probability
 
-        one_hot, tokens = batch
+        inputs, tokens = batch
+        targets, output_tokens, controls = self.encoding.decoder_inputs(tokens)
         settings = self.config.training
-        mu, sigma = self.model.encode(one_hot, training=training)
+        mu, sigma = self.model.encode(inputs, training=training)
         mu, sigma = tf.cast(mu, tf.float32), tf.cast(sigma, tf.float32)
         if training:
             noise = replica_invariant_normal(tf.shape(mu)[0], self.model.latent_dim,
@@ -84,14 +93,15 @@ class VAETask(TrainingTask):
             z = mu
         probability = sampling_probability(step, settings.sampling_schedule,
                                            settings.sampling_rate) if training else 0.0
-        decoder_targets = one_hot
+        decoder_targets = targets
         if training and settings.token_dropout > 0:
-            decoder_targets = drop_tokens(one_hot, settings.token_dropout, settings.seed, step)
+            decoder_targets = drop_tokens(targets, settings.token_dropout, settings.seed, step)
         logits = self.model.decode_logits(z, decoder_targets, sampling_probability=probability,
                                           seed=_sampling_seed(settings.seed, step),
-                                          training=training)
+                                          training=training, controls=controls)
         beta = beta_at(step, settings.max_beta, settings.beta_rate)
-        terms = vae_losses(logits, tokens, mu, sigma, beta, settings.free_bits)
+        terms = vae_losses(logits, output_tokens, mu, sigma, beta, settings.free_bits,
+                           self.model.output_splits)
         terms["beta"] = tf.cast(beta, tf.float32)
         terms["sampling_probability"] = tf.cast(probability, tf.float32)
         return terms
