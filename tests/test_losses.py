@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from musicvae_tf.models.music_vae.losses import clip_or_skip, vae_losses
+from musicvae_tf.models.music_vae.losses import vae_losses
+from musicvae_tf.training.gradient_clip import clip_or_skip
 
 
 def _numpy_losses(logits, tokens, mu, sigma, beta, free_bits):

@@ -4,7 +4,8 @@ import pytest
 import tensorflow as tf
 import keras
 
-from musicvae_tf.models.music_vae.losses import clip_or_skip, vae_losses
+from musicvae_tf.models.music_vae.losses import vae_losses
+from musicvae_tf.training.gradient_clip import clip_or_skip
 from model_support import random_tokens, tiny_model
 
 

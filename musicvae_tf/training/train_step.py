@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from musicvae_tf.training.gradient_clip import clip_or_skip
 from musicvae_tf.training.precision import uses_loss_scaling
 
 
@@ -73,19 +74,14 @@ def make_train_step(task, optimizer, strategy, *, step, clip_norm: float = 1.0,
                  for g, v in zip(grads, variables)]
         if num_replicas > 1:
             grads = context.all_reduce(tf.distribute.ReduceOp.SUM, grads)
-        loss_scale = tf.cast(optimizer.dynamic_scale, tf.float32) if loss_scaling else 1.0
-        global_norm = tf.linalg.global_norm([tf.cast(g, tf.float32) for g in grads]) / loss_scale
-        factor = tf.minimum(1.0, clip_norm / tf.maximum(global_norm, 1e-12))
-        if loss_scaling:
-            # Keep non-finite gradients non-finite so the LossScaleOptimizer reacts to them.
-            factor = tf.where(tf.math.is_finite(global_norm), factor, 1.0)
-        grads = [g * tf.cast(factor, g.dtype) for g in grads]
-        apply = global_norm < skip_norm
+        loss_scale = optimizer.dynamic_scale if loss_scaling else None
+        grads, global_norm, skipped = clip_or_skip(grads, clip_norm, skip_norm, loss_scale)
+        apply = tf.logical_not(skipped)
         if loss_scaling:
             apply = tf.logical_or(apply, tf.logical_not(tf.math.is_finite(global_norm)))
         logs = {k: tf.cast(v, tf.float32) for k, v in logs.items()}
         logs["global_norm"] = global_norm
-        logs["skipped"] = 1.0 - tf.cast(global_norm < skip_norm, tf.float32)
+        logs["skipped"] = tf.cast(skipped, tf.float32)
         return grads, apply, logs
 
     def replica_update(grads):

@@ -1,4 +1,4 @@
-"""The MusicVAE objective (SPEC §4) and the gradient clip-or-skip rule shared by trainer and bench."""
+"""The MusicVAE objective (SPEC §4)."""
 
 from __future__ import annotations
 
@@ -67,18 +67,3 @@ def predicted_tokens(logits, output_splits):
         return tf.argmax(logits, axis=-1, output_type=tf.int32)
     return tf.stack([tf.argmax(part, axis=-1, output_type=tf.int32)
                      for part in tf.split(logits, list(output_splits), axis=-1)], axis=-1)
-
-
-def clip_or_skip(grads, clip_norm=1.0, skip_norm=1e4):
-    """Clip gradients to a global norm; zero them when the norm is at least ``skip_norm``.
-
-    Returns ``(grads, global_norm, skipped)``. Zeroed gradients make Adam's step nearly a
-    no-op but still advance its moments; a caller that must skip the update entirely should
-    branch on ``skipped``. ``None`` gradients are passed through.
-    """
-    present = [g for g in grads if g is not None]
-    global_norm = tf.linalg.global_norm(present)
-    skipped = tf.logical_not(tf.math.is_finite(global_norm)) | (global_norm >= skip_norm)
-    clipped, _ = tf.clip_by_global_norm(present, clip_norm, use_norm=global_norm)
-    clipped = iter([tf.where(skipped, tf.zeros_like(g), g) for g in clipped])
-    return [None if g is None else next(clipped) for g in grads], global_norm, skipped
