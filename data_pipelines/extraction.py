@@ -99,15 +99,9 @@ def extract_melody_spans(note_sequence, data_config: DataConfig):
         in_segment = keep & (start >= segment.start) & (start < segment.end)
         if not in_segment.any():
             continue
-        if segment.denominator <= 0 or Fraction(
-                data_config.steps_per_quarter * 4 * segment.numerator,
-                segment.denominator) != data_config.steps_per_bar:
-            skips[f"meter {segment.numerator}/{segment.denominator}"] += 1
+        steps_per_second = segment_steps_per_second(segment, data_config, skips)
+        if steps_per_second is None:
             continue
-        if not (np.isfinite(segment.qpm) and segment.qpm > 0):
-            skips["bad tempo"] += 1
-            continue
-        steps_per_second = segment.qpm / 60.0 * data_config.steps_per_quarter
         seg_start = (start[in_segment] - segment.start) * steps_per_second
         seg_end = (np.minimum(end[in_segment], segment.end) - segment.start) * steps_per_second
         piece_steps += max(float(seg_start.max()), float(seg_end.max()))
@@ -127,6 +121,21 @@ def extract_melody_spans(note_sequence, data_config: DataConfig):
             skips["polyphony reduced"] += dropped
             melodies.extend(Melody(t, index, bar) for t, bar in found)
     return melodies, skips
+
+
+def segment_steps_per_second(segment: _Segment, data_config: DataConfig,
+                             skips: collections.Counter) -> float | None:
+    """Steps per second of a time segment that holds notes, or None (counted in ``skips`` as
+    ``"meter N/D"`` or ``"bad tempo"``) when its meter or tempo cannot be used."""
+    if segment.denominator <= 0 or Fraction(
+            data_config.steps_per_quarter * 4 * segment.numerator,
+            segment.denominator) != data_config.steps_per_bar:
+        skips[f"meter {segment.numerator}/{segment.denominator}"] += 1
+        return None
+    if not (np.isfinite(segment.qpm) and segment.qpm > 0):
+        skips["bad tempo"] += 1
+        return None
+    return segment.qpm / 60.0 * data_config.steps_per_quarter
 
 
 def _time_segments(note_sequence, total_time: float) -> list[_Segment]:

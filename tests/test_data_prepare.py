@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from data_pipelines.data_dir import INCOMPLETE_MARKER
 from data_pipelines.prepare import prepare_dataset
 from data_pipelines.splits import split_for
 from midi_factory import make_midi, scale_notes, write
@@ -91,12 +92,14 @@ def test_rerun_gives_identical_shards_and_removes_stale_ones(prepared, tmp_path)
     assert not list(rerun.glob(".*.tmp"))
 
 
-def test_nothing_usable_writes_the_report_then_fails(tmp_path):
+@pytest.mark.parametrize("content", [b"not midi", b"MThd"])
+def test_nothing_usable_writes_the_report_finishes_the_dir_then_fails(tmp_path, content):
     (tmp_path / "in").mkdir()
-    (tmp_path / "in" / "bad.mid").write_bytes(b"not midi")
+    (tmp_path / "in" / "bad.mid").write_bytes(content)
     with pytest.raises(MusicVAEError, match="nothing usable"):
         prepare_dataset(load_config("cat-mel_2bar_small"), [str(tmp_path / "in")], None,
                         tmp_path / "out", workers=1, progress=False)
+    assert not (tmp_path / "out" / INCOMPLETE_MARKER).exists()
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["skipped"] == {"unreadable file": 1}
 

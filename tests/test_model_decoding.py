@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from musicvae_tf.models.music_vae.flat_decoder import shift_right, split_states
+from musicvae_tf.models.music_vae.decoder import shift_right, split_states
 from model_support import random_tokens, tiny_model
 
 

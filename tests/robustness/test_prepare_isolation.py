@@ -164,13 +164,3 @@ def test_a_half_prepared_dir_is_refused_until_prepared_again(tmp_path, capsys):
     assert sorted(p.name for p in out.glob("*.tfrecord")) == sorted(
         n for names in report["shards"].values() for n in names)
     assert json.loads((out / "report.json").read_text()) == report
-
-
-def test_nothing_usable_still_finishes_the_dir(tmp_path):
-    (tmp_path / "in").mkdir()
-    (tmp_path / "in" / "bad.mid").write_bytes(b"MThd")
-    with pytest.raises(MusicVAEError, match="nothing usable"):
-        prepare_dataset(load_config("cat-mel_2bar_small"), [str(tmp_path / "in")], None,
-                        tmp_path / "out", workers=1, progress=False)
-    assert not (tmp_path / "out" / INCOMPLETE_MARKER).exists()
-    assert (tmp_path / "out" / "report.json").exists()

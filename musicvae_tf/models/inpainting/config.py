@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 from data_pipelines.errors import UsageError
-from musicvae_tf.models.inpainting.gap import SplitRange
+from musicvae_tf.models.inpainting.gap import GapRange, SplitRange
 
 
 @dataclasses.dataclass(frozen=True)
@@ -18,18 +18,17 @@ class MeasureVAESection:
 
 
 @dataclasses.dataclass(frozen=True)
-class LatentRNNSettings:
-    """The ``latent_rnn`` section: context RNN sizes and the gap splits training draws."""
+class LatentRNNSettings(GapRange):
+    """The ``latent_rnn`` section: the gaps training draws (:class:`GapRange`) and the context
+    RNN sizes."""
 
     context_units: int = 512
     context_layers: int = 2
-    min_gap: int = 2
-    max_gap: int = 6
-    min_context: int = 1
 
     def split_range(self, num_bars: int) -> SplitRange:
         """The splits training draws from windows of ``num_bars`` bars."""
-        return SplitRange(num_bars, self.min_gap, self.max_gap, self.min_context)
+        return SplitRange(num_bars=num_bars, min_gap=self.min_gap, max_gap=self.max_gap,
+                          min_context=self.min_context)
 
     def validate(self, config) -> None:
         """Raise UsageError when these settings do not fit ``config``'s windows."""

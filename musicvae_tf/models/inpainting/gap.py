@@ -47,13 +47,20 @@ PROTOCOL_A = GapSplit(past=6, gap=4, future=6)
 
 
 @dataclasses.dataclass(frozen=True)
-class SplitRange:
-    """Which splits training samples from: ``min_gap..max_gap`` missing bars, ``min_context`` each side."""
+class GapRange:
+    """Gaps of ``min_gap..max_gap`` missing bars with at least ``min_context`` known bars on each
+    side (SPEC §7's 2..6 and 1); the ``latent_rnn`` config section holds these fields too."""
 
-    num_bars: int = 16
     min_gap: int = 2
     max_gap: int = 6
     min_context: int = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class SplitRange(GapRange):
+    """Which splits training samples from a :class:`GapRange` in windows of ``num_bars`` bars."""
+
+    num_bars: int = 16
 
     def __post_init__(self):
         if not 1 <= self.min_gap <= self.max_gap:

@@ -24,8 +24,8 @@ from musicvae_tf.models.inpainting.gap import GapSplit
 from musicvae_tf.models.inpainting.piece import PieceMelody, window_around_gap
 
 
-class LatentRNNInpainter:
-    """A trained :class:`InpaintingModel` (frozen measure VAE + latent RNN) and its config."""
+class Inpainter:
+    """A loaded model that fills gaps and its config; subclasses implement ``gap_tokens``."""
 
     def __init__(self, model, config: Config):
         self.model = model
@@ -33,8 +33,17 @@ class LatentRNNInpainter:
 
     @property
     def window_bars(self) -> int:
-        """Bars of context window the model was trained on."""
+        """Bars of the window the model sees at once (its training windows)."""
         return self.config.data.num_bars
+
+    def gap_tokens(self, window_bars: np.ndarray, split: GapSplit, num_outputs: int = 1,
+                   temperature: float = 0.5, seed: int | None = None) -> np.ndarray:
+        """Tokens ``[num_outputs, split.gap, S]`` for the gap of one window ``[U, S]``."""
+        raise NotImplementedError
+
+
+class LatentRNNInpainter(Inpainter):
+    """A trained :class:`InpaintingModel` (frozen measure VAE + latent RNN) and its config."""
 
     def gap_tokens(self, window_bars: np.ndarray, split: GapSplit, num_outputs: int = 1,
                    temperature: float = 0.5, seed: int | None = None) -> np.ndarray:
@@ -51,18 +60,12 @@ class LatentRNNInpainter:
         return np.asarray(self.model.sample_gap_tokens(latents, temperature=temperature, seed=seed))
 
 
-class LatentSearchInpainter:
+class LatentSearchInpainter(Inpainter):
     """A whole-window MusicVAE used for inpainting by searching z (see ``latent_search``)."""
 
     def __init__(self, model, config: Config, search_steps: int = 100):
-        self.model = model
-        self.config = config
+        super().__init__(model, config)
         self.search_steps = search_steps
-
-    @property
-    def window_bars(self) -> int:
-        """Bars the MusicVAE models at once."""
-        return self.config.data.num_bars
 
     def gap_tokens(self, window_bars: np.ndarray, split: GapSplit, num_outputs: int = 1,
                    temperature: float = 0.5, seed: int | None = None) -> np.ndarray:

@@ -7,25 +7,11 @@ import tensorflow as tf
 
 from musicvae_tf.layers.autoregressive import DecoderCore, decode_autoregressively
 from musicvae_tf.layers.lstm_stack import LSTMStack
-
-
-def shift_right(targets_one_hot):
-    """Teacher-forcing inputs: the previous target at each step, zeros at step 0."""
-    return tf.pad(targets_one_hot[:, :-1], [[0, 0], [1, 0], [0, 0]])
-
-
-def split_states(flat, sizes):
-    """Split a ``[..., sum(sizes)]`` tensor into the list ``[h_0, c_0, h_1, c_1, ...]``."""
-    return tf.split(flat, sizes, axis=-1)
-
-
-def with_controls(inputs, controls):
-    """``inputs`` with the per-step ``controls`` concatenated (``inputs`` when there are none)."""
-    return inputs if controls is None else tf.concat([inputs, tf.cast(controls, inputs.dtype)], -1)
+from musicvae_tf.models.music_vae.decoder import Decoder, shift_right, split_states, with_controls
 
 
 @keras.saving.register_keras_serializable(package="musicvae_tf")
-class FlatDecoder(keras.layers.Layer):
+class FlatDecoder(Decoder):
     """z -> logits ``[B, T, sum(output_splits)]`` (SPEC §3).
 
     z reaches the decoder twice: every layer's initial ``h`` and ``c`` come from one
@@ -38,14 +24,9 @@ class FlatDecoder(keras.layers.Layer):
 
     def __init__(self, units, latent_dim, num_classes, num_steps, lstm_impl="auto",
                  output_splits=None, control_depth=0, **kwargs):
-        super().__init__(**kwargs)
-        self.units = [int(u) for u in units]
-        self.latent_dim = int(latent_dim)
-        self.num_classes = int(num_classes)
+        super().__init__(units, latent_dim, num_classes, lstm_impl, output_splits, control_depth,
+                         **kwargs)
         self.num_steps = int(num_steps)
-        self.lstm_impl = str(lstm_impl)
-        self.output_splits = [int(s) for s in (output_splits or [self.num_classes])]
-        self.control_depth = int(control_depth)
         self.lstm = LSTMStack(self.units, input_dim=self.num_classes + self.control_depth,
                               conditioning_dim=self.latent_dim, impl=self.lstm_impl, name="lstm")
         self.initial_state_layer = keras.layers.Dense(2 * sum(self.units), activation="tanh",
@@ -78,9 +59,4 @@ class FlatDecoder(keras.layers.Layer):
             sampling_probability=sampling_probability, temperature=temperature, seed=seed)
 
     def get_config(self):
-        config = super().get_config()
-        config.update(units=self.units, latent_dim=self.latent_dim,
-                      num_classes=self.num_classes, num_steps=self.num_steps,
-                      lstm_impl=self.lstm_impl, output_splits=self.output_splits,
-                      control_depth=self.control_depth)
-        return config
+        return {**super().get_config(), "num_steps": self.num_steps}

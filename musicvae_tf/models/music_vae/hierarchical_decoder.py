@@ -7,11 +7,11 @@ import tensorflow as tf
 
 from musicvae_tf.layers.autoregressive import DecoderCore, decode_autoregressively
 from musicvae_tf.layers.lstm_stack import LSTMStack
-from musicvae_tf.models.music_vae.flat_decoder import shift_right, split_states, with_controls
+from musicvae_tf.models.music_vae.decoder import Decoder, shift_right, split_states, with_controls
 
 
 @keras.saving.register_keras_serializable(package="musicvae_tf")
-class HierarchicalDecoder(keras.layers.Layer):
+class HierarchicalDecoder(Decoder):
     """z -> logits ``[B, U * S, sum(output_splits)]`` for U bars of S steps (SPEC §3).
 
     The conductor starts from ``tanh(Dense(z))``, reads a constant zero input (one feature) at
@@ -35,16 +35,11 @@ class HierarchicalDecoder(keras.layers.Layer):
 
     def __init__(self, conductor_units, units, latent_dim, num_classes, num_bars, steps_per_bar,
                  lstm_impl="auto", output_splits=None, control_depth=0, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(units, latent_dim, num_classes, lstm_impl, output_splits, control_depth,
+                         **kwargs)
         self.conductor_units = [int(u) for u in conductor_units]
-        self.units = [int(u) for u in units]
-        self.latent_dim = int(latent_dim)
-        self.num_classes = int(num_classes)
         self.num_bars = int(num_bars)
         self.steps_per_bar = int(steps_per_bar)
-        self.lstm_impl = str(lstm_impl)
-        self.output_splits = [int(s) for s in (output_splits or [self.num_classes])]
-        self.control_depth = int(control_depth)
         self.conductor = LSTMStack(self.conductor_units, input_dim=1, impl=self.lstm_impl,
                                    name="conductor")
         self.conductor_initial_state_layer = keras.layers.Dense(
@@ -122,10 +117,5 @@ class HierarchicalDecoder(keras.layers.Layer):
             seed=seed)
 
     def get_config(self):
-        config = super().get_config()
-        config.update(conductor_units=self.conductor_units, units=self.units,
-                      latent_dim=self.latent_dim, num_classes=self.num_classes,
-                      num_bars=self.num_bars, steps_per_bar=self.steps_per_bar,
-                      lstm_impl=self.lstm_impl, output_splits=self.output_splits,
-                      control_depth=self.control_depth)
-        return config
+        return {**super().get_config(), "conductor_units": self.conductor_units,
+                "num_bars": self.num_bars, "steps_per_bar": self.steps_per_bar}
