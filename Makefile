@@ -79,7 +79,9 @@ demo: music
 pretrained: $(STAMP)
 	$(BIN)/python -m musicvae_tf.pretrained.recipe --work $(PRETRAINED_WORK) --minutes $(PRETRAINED_MINUTES)
 
+# Lint (ruff, configured in pyproject.toml), then the test suite.
 test: $(STAMP)
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
 clean:

@@ -219,7 +219,7 @@ def magenta_times(specs: list[str]) -> dict[str, dict]:
             with open(path) as handle:
                 median = float(json.load(handle)["run_s"]["median"])
         except (OSError, ValueError, KeyError, TypeError) as error:
-            raise SystemExit(f"cannot read Magenta's median s/step from {path}: {error}")
+            raise SystemExit(f"cannot read Magenta's median s/step from {path}: {error}") from None
         times[variant] = {"seconds_per_step": median, "source": path}
     return times
 

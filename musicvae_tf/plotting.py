@@ -2,8 +2,9 @@
 (``Encoding.roll_lanes``: a melody is one lane, a trio three, a drum lane a grid of named rows).
 
 Time runs left to right in bars (thin lines on beats, thick lines on bars, bars numbered from 1
-as musicians count), pitch bottom to top with note names on the axis. ``highlight_bars`` shades bars, e.g. the bars an inpainting model
-filled in. Files are written atomically with the non-interactive Agg backend.
+as musicians count), pitch bottom to top with note names on the axis. ``highlight_bars`` shades
+bars, e.g. the bars an inpainting model filled in. Files are written atomically with the
+non-interactive Agg backend.
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 ``TrainedModel.load(path)`` accepts a run directory written by ``musicvae-tf train`` (``R/model.keras``
 and ``R/config.yaml``; a run still training loads its newest checkpoint) or a ``.keras`` file (its
-config is read from a ``config.yaml`` beside it, else from the model itself). Every method takes any batch size; decoding runs in fixed-size
-chunks so memory stays bounded and a given seed always gives the same output.
+config is read from a ``config.yaml`` beside it, else from the model itself; one loader for every
+family, ``musicvae_tf.models.loading``). Every method takes any batch size; decoding runs in
+fixed-size chunks so memory stays bounded and a given seed always gives the same output.
 
 Unlike Magenta's ``TrainedModel.encode``, inputs that hold several windows are not refused: every
 window is encoded and returned with its source and bar offset, or the caller picks one with ``bar=``.

@@ -158,14 +158,15 @@ def test_training_steps_are_the_same_with_either_impl():
     runs, initial = [], None
     for impl in ("fused", "keras"):
         config = tiny_training_config(f"model.lstm_impl={impl}", hierarchical=True)
-        setup = setup_training(lambda: VAETask(config), strategy, "float32", seed=0)
+        setup = setup_training(lambda config=config: VAETask(config), strategy, "float32", seed=0)
         if initial is None:
             initial = setup.task.model.get_weights()
         setup.task.model.set_weights(initial)
         batches = iter(strategy.distribute_datasets_from_function(
             token_dataset_fn(synthetic_tokens(config), config)))
         logs = [setup.train_step(next(batches)) for _ in range(2)]
-        runs.append(([float(l["loss"]) for l in logs] + [float(l["global_norm"]) for l in logs],
+        runs.append(([float(log["loss"]) for log in logs]
+                     + [float(log["global_norm"]) for log in logs],
                      setup.task.model.get_weights()))
     np.testing.assert_allclose(runs[1][0], runs[0][0], **TOLERANCE)
     for ours, reference in zip(runs[1][1], runs[0][1]):

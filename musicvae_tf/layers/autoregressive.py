@@ -108,9 +108,9 @@ def decode_autoregressively(cores, bar_conditioning, num_bars: int, steps_per_ba
             x_projection = tf.matmul(one_hot, token_kernel) + projection[:, bar]
             if control_projection is not None:
                 x_projection += control_projection[:, t]
-            layer_states = []
+            layer_states, h = [], None
             for index, (kernel, recurrent_kernel, bias) in enumerate(weights):
-                if index > 0:
+                if h is not None:
                     x_projection = tf.matmul(h, kernel) + bias
                 h, c = lstm_cell_step(x_projection, core_states[2 * index],
                                       core_states[2 * index + 1], recurrent_kernel)

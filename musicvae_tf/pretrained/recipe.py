@@ -8,8 +8,8 @@ and 16-bar windows of music21's ``oneills1850`` and ``airdsAirs`` tunebooks (not
 the training data); ``train`` all models at once, one CPU thread each (small models train faster
 side by side than one after another on two cores), with fixed seeds from their configs and a
 wall-clock budget; ``evaluate`` each on the held-out test split (and, for the MusicVAEs, sample
-statistics against the training windows and attribute vectors); ``pack`` the model, config, evaluation, curves and a model card into
-``musicvae_tf/pretrained/NAME/``.
+statistics against the training windows and attribute vectors); ``pack`` the model, config,
+evaluation, curves and a model card into ``musicvae_tf/pretrained/NAME/``.
 """
 
 from __future__ import annotations

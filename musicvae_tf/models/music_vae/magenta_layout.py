@@ -94,8 +94,8 @@ def magenta_layout(model) -> list[MagentaVariable]:
     for prefix, lstm, initial_state_layer, output_layer in cores:
         layout += _dense(f"{prefix}/z_to_initial_state", initial_state_layer,
                          _state_columns(decoder.units))
-        layout += _lstm_stack(lstm, lambda index, _: f"{prefix}/multi_rnn_cell/cell_{index}/lstm_cell",
-                              control_depth=decoder.control_depth)
+        layout += _lstm_stack(lstm, lambda index, _, prefix=prefix: (
+            f"{prefix}/multi_rnn_cell/cell_{index}/lstm_cell"), control_depth=decoder.control_depth)
         layout += _dense(f"{prefix}/output_projection", output_layer)
     return layout
 
