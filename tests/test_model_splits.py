@@ -162,3 +162,17 @@ def test_saving_and_the_magenta_layout_keep_every_weight(tmp_path, control):
         ours = np.asarray(model.decoder.lstm.cell_weights[0][0][0])
         # Magenta rows [token 5, z 6, control 4]; ours [token 5, control 4, z 6] (gates reordered).
         np.testing.assert_allclose(np.sort(kernel[5:11].ravel()), np.sort(ours[9:15].ravel()))
+
+
+def test_evaluation_counts_every_split_and_feeds_the_controls():
+    from musicvae_tf.models.music_vae.evaluation import evaluate_model
+
+    for control in (False, True):
+        encoding = TwoTracks(DATA, control)
+        model = model_for(encoding, "hierarchical")
+        tokens = batch(encoding)
+        result = evaluate_model(model, [(encoding.encoder_inputs(tokens), tokens)],
+                                num_bars=DATA.num_bars, encoding=encoding)
+        assert result["num_sequences"] == BATCH
+        assert 0.0 <= result["teacher_forced_accuracy"] <= 1.0
+        assert np.isfinite(result["reconstruction_nll"]) and result["reconstruction_nll"] > 0

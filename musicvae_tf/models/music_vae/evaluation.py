@@ -18,13 +18,14 @@ import tensorflow as tf
 
 from musicvae_tf.models.music_vae.latent_diagnostics import (ACTIVE_UNIT_THRESHOLD, shuffled_latents,
                                             summarize_latents)
-from musicvae_tf.models.music_vae.losses import kl_to_standard_normal
+from musicvae_tf.models.music_vae.losses import (kl_to_standard_normal, predicted_tokens,
+                                                 sequence_cross_entropy)
 
 
 class _Totals:
     """Running sums over the evaluated sequences."""
 
-    def __init__(self, num_bars: int, num_classes: int):
+    def __init__(self, num_bars: int, output_splits):
         self.sequences = 0
         self.correct = {name: np.zeros(num_bars) for name in ("teacher_forced", "sampled",
                                                               "sampled_greedy")}
@@ -32,7 +33,7 @@ class _Totals:
         self.nll_sample = 0.0
         self.nll_mean = 0.0
         self.kl_nats = 0.0
-        self.token_counts = np.zeros(num_classes)
+        self.token_counts = [np.zeros(size) for size in output_splits]
         self.means: list[np.ndarray] = []
         self.scales: list[np.ndarray] = []
         self.own_hits: list[np.ndarray] = []
@@ -40,62 +41,72 @@ class _Totals:
 
 
 def evaluate_model(model, batches: Iterable, *, num_bars: int, temperature: float = 1.0,
-                   seed: int = 0, progress=None) -> dict:
-    """Evaluate ``model`` on ``(one_hot, tokens)`` batches and return a JSON-ready dict.
+                   seed: int = 0, progress=None, encoding=None) -> dict:
+    """Evaluate ``model`` on ``(encoder_inputs, tokens)`` batches and return a JSON-ready dict.
 
+    ``encoding`` (``data_pipelines.encodings``) says what the decoder reads and predicts
+    (``Encoding.decoder_inputs``); without one the encoder inputs are the decoder's one-hot
+    targets, as for a melody. Accuracies count every step of every output split.
     ``progress`` is an optional callable ``(num_sequences_done) -> None``.
     """
-    num_classes = None
-    totals = None
+    totals = _Totals(num_bars, model.output_splits)
 
     @tf.function(reduce_retracing=True)
-    def teacher_forced(one_hot, tokens, batch_seed):
-        return _teacher_forced_pass(model, one_hot, tokens, batch_seed)
+    def teacher_forced(inputs, tokens, batch_seed):
+        targets, tokens, controls = ((inputs, tokens, None) if encoding is None
+                                     else encoding.decoder_inputs(tokens))
+        return (*_teacher_forced_pass(model, inputs, targets, tokens, controls, batch_seed),
+                tokens, controls)
 
-    for index, (one_hot, tokens) in enumerate(batches):
-        tokens = tf.cast(tokens, tf.int32)
-        if totals is None:
-            num_classes = int(one_hot.shape[-1])
-            totals = _Totals(num_bars, num_classes)
-        mu, sigma, tf_predictions, shuffled_predictions, nll_mean, nll_sample, kl = teacher_forced(
-            one_hot, tokens, tf.constant([seed, index], tf.int32))
-        sampled = model.sample_tokens(mu, temperature=temperature, seed=(seed + 1, index))
-        greedy = model.sample_tokens(mu, temperature=0.0, seed=(seed + 2, index))
+    for index, (inputs, tokens) in enumerate(batches):
+        (mu, sigma, tf_predictions, shuffled_predictions, nll_mean, nll_sample, kl, tokens,
+         controls) = teacher_forced(inputs, tf.cast(tokens, tf.int32),
+                                    tf.constant([seed, index], tf.int32))
+        sampled = model.sample_tokens(mu, temperature=temperature, seed=(seed + 1, index),
+                                      controls=controls)
+        greedy = model.sample_tokens(mu, temperature=0.0, seed=(seed + 2, index),
+                                     controls=controls)
         target = tokens.numpy()
         for name, predicted in (("teacher_forced", tf_predictions), ("sampled", sampled),
                                 ("sampled_greedy", greedy)):
             totals.correct[name] += _per_bar_correct(np.asarray(predicted), target, num_bars)
-        totals.steps_per_bar_total += target.shape[0] * target.shape[1] / num_bars
+        totals.steps_per_bar_total += target.size / num_bars
         totals.sequences += target.shape[0]
         totals.nll_mean += float(tf.reduce_sum(nll_mean))
         totals.nll_sample += float(tf.reduce_sum(nll_sample))
         totals.kl_nats += float(tf.reduce_sum(kl))
-        totals.token_counts += np.bincount(target.ravel(), minlength=num_classes)
+        columns = target.reshape(target.shape[0], target.shape[1], -1)
+        for split, counts in enumerate(totals.token_counts):
+            counts += np.bincount(columns[..., split].ravel(), minlength=len(counts))
         totals.means.append(mu.numpy())
         totals.scales.append(sigma.numpy())
         totals.own_hits.append(np.asarray(tf_predictions) == target)
         totals.shuffled_hits.append(np.asarray(shuffled_predictions) == target)
         if progress is not None:
             progress(totals.sequences)
-    if totals is None or totals.sequences == 0:
+    if totals.sequences == 0:
         return {"num_sequences": 0}
     return _summary(totals, num_bars, temperature, seed)
 
 
-def _teacher_forced_pass(model, one_hot, tokens, seed):
-    mu, sigma = model.encode(one_hot, training=False)
+def _teacher_forced_pass(model, inputs, targets, tokens, controls, seed):
+    mu, sigma = model.encode(inputs, training=False)
     mu, sigma = tf.cast(mu, tf.float32), tf.cast(sigma, tf.float32)
-    logits_mean = tf.cast(model.decode_logits(mu, one_hot, training=False), tf.float32)
+
+    def decode(z):
+        return tf.cast(model.decode_logits(z, targets, training=False, controls=controls),
+                       tf.float32)
+
+    logits_mean = decode(mu)
     z_sample = mu + sigma * tf.random.stateless_normal(tf.shape(mu), seed)
-    logits_sample = tf.cast(model.decode_logits(z_sample, one_hot, training=False), tf.float32)
-    logits_shuffled = model.decode_logits(shuffled_latents(mu), one_hot, training=False)
+    logits_sample = decode(z_sample)
+    logits_shuffled = decode(shuffled_latents(mu))
 
     def sequence_nll(logits):
-        return tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(
-            labels=tokens, logits=logits), axis=-1)
+        return tf.reduce_sum(sequence_cross_entropy(logits, tokens, model.output_splits), axis=-1)
 
-    predictions = tf.argmax(logits_mean, axis=-1, output_type=tf.int32)
-    shuffled = tf.argmax(logits_shuffled, axis=-1, output_type=tf.int32)
+    predictions = predicted_tokens(logits_mean, model.output_splits)
+    shuffled = predicted_tokens(logits_shuffled, model.output_splits)
     return (mu, sigma, predictions, shuffled, sequence_nll(logits_mean),
             sequence_nll(logits_sample), kl_to_standard_normal(mu, sigma))
 
@@ -128,7 +139,8 @@ def _summary(totals: _Totals, num_bars: int, temperature: float, seed: int) -> d
         "teacher_forced_accuracy": accuracy["teacher_forced"],
         "sampled_accuracy": accuracy["sampled"],
         "sampled_accuracy_greedy": accuracy["sampled_greedy"],
-        "majority_token_accuracy": float(totals.token_counts.max() / totals.token_counts.sum()),
+        "majority_token_accuracy": float(sum(c.max() for c in totals.token_counts)
+                                         / sum(c.sum() for c in totals.token_counts)),
         "reconstruction_nll": recon,
         "reconstruction_nll_at_mean": totals.nll_mean / n,
         "kl_nats": kl_nats,

@@ -75,6 +75,7 @@ def evaluate(args, run_dir: Path, out: Path) -> int:
     from rich.console import Console
     from rich.progress import Progress
 
+    from data_pipelines.encodings import encoding_for
     from data_pipelines.io_utils import write_json
     from data_pipelines.reader import make_dataset
     from musicvae_tf.models.loading import load_run_model
@@ -86,6 +87,7 @@ def evaluate(args, run_dir: Path, out: Path) -> int:
         task = bar.add_task(f"evaluate {args.split}", total=None)
         result = evaluate_model(model, dataset, num_bars=config.data.num_bars,
                                 temperature=args.temperature, seed=args.seed,
+                                encoding=encoding_for(config.data),
                                 progress=lambda done: bar.update(task, completed=done))
     if result["num_sequences"] == 0:
         raise MusicVAEError(f"the {args.split} split of {args.data} holds no windows")

@@ -39,10 +39,7 @@ def vae_losses(logits, targets, mu, sigma, beta, free_bits, output_splits=None):
     if targets.dtype.is_floating:
         targets = predicted_tokens(targets, splits)
     tokens = tf.cast(targets, tf.int32)
-    parts = tf.split(logits, splits, axis=-1) if len(splits) > 1 else [logits]
-    labels = [tokens] if len(splits) == 1 else tf.unstack(tokens, axis=-1)
-    cross_entropy = tf.add_n([tf.nn.sparse_softmax_cross_entropy_with_logits(
-        labels=label, logits=part) for label, part in zip(labels, parts)])
+    cross_entropy = sequence_cross_entropy(logits, tokens, splits)
     correct = tf.equal(predicted_tokens(logits, splits), tokens)
     reconstruction = tf.reduce_sum(cross_entropy, axis=-1)
     kl = kl_to_standard_normal(mu, sigma)
@@ -58,6 +55,15 @@ def vae_losses(logits, targets, mu, sigma, beta, free_bits, output_splits=None):
         "kl_bits": kl_nats / math.log(2.0),
         "accuracy": tf.reduce_mean(tf.cast(correct, tf.float32)),
     }
+
+
+def sequence_cross_entropy(logits, tokens, output_splits):
+    """Cross-entropy per step ``[B, T]``: of each output split's softmax, summed over splits."""
+    if len(output_splits) == 1:
+        return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tokens, logits=logits)
+    return tf.add_n([tf.nn.sparse_softmax_cross_entropy_with_logits(labels=label, logits=part)
+                     for label, part in zip(tf.unstack(tokens, axis=-1),
+                                            tf.split(logits, list(output_splits), axis=-1))])
 
 
 def predicted_tokens(logits, output_splits):
