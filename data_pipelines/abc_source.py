@@ -95,7 +95,7 @@ def _score_to_note_sequence(score, name: str):
         measures = list(part.getElementsByClass(stream.Measure))
         if not measures:
             measures = [part]
-        for position, measure, meter in _place_measures(measures):
+        for position, _measure, meter in _place_measures(measures):
             bar_start = position - position % _bar_length(meter)
             meters.setdefault(bar_start * SECONDS_PER_QUARTER, meter)
         open_ties: dict[int, object] = {}

@@ -133,7 +133,7 @@ class ChordMelodyEncoding(Encoding):
         melody_index = 0
         for instrument in sorted({n.instrument for n in note_sequence.notes}):
             melodies, found = extract_melody_spans(
-                _only_notes(note_sequence, lambda n: n.instrument == instrument), config)
+                _only_notes(note_sequence, lambda n, kept=instrument: n.instrument == kept), config)
             skips.update(found)
             others = [n for n in pitched if n.instrument != instrument]
             source_notes = others or [n for n in pitched if n.instrument == instrument]
