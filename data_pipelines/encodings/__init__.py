@@ -12,6 +12,7 @@ from data_pipelines.errors import UsageError
 #: ``data.encoding`` name -> ``module:Class`` (imported when first used).
 ENCODINGS = {
     "melody": "data_pipelines.encodings.melody:MelodyEncoding",
+    "melody_chords": "data_pipelines.encodings.chords:ChordMelodyEncoding",
 }
 
 __all__ = ["ENCODINGS", "Encoding", "RollLane", "Track", "encoding_for"]
