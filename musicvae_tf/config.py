@@ -270,6 +270,10 @@ def _validate(config: Config) -> None:
         (0 <= data.eval_fraction and 0 <= data.test_fraction
          and data.eval_fraction + data.test_fraction < 1, "split fractions must sum below 1"),
         (model.decoder in ("flat", "hierarchical"), "model.decoder must be flat or hierarchical"),
+        (model.encoder in ("flat", "hierarchical"), "model.encoder must be flat or hierarchical"),
+        (model.encoder != "hierarchical" or len(model.encoder_units) == 2,
+         "a hierarchical encoder has two levels: model.encoder_units must list 2 sizes "
+         "(per bar, over the bars)"),
         (len(model.encoder_units) >= 1 and len(model.decoder_units) >= 1,
          "model needs at least one encoder and one decoder layer"),
         (all(units >= 1 for units in model.encoder_units + model.decoder_units

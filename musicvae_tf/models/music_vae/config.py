@@ -10,6 +10,9 @@ class ModelConfig:
     """Sizes of the recurrent VAE (SPEC §3, §5). Encoder units are per direction."""
 
     encoder_units: tuple[int, ...] = (512,)
+    # "flat" (one stack over all steps) or "hierarchical" (Magenta's hier-* encoder: one
+    # bidirectional layer per bar, one over the bars; encoder_units then holds the two levels).
+    encoder: str = "flat"
     latent_dim: int = 256
     decoder: str = "flat"  # "flat" or "hierarchical"
     decoder_units: tuple[int, ...] = (256, 256)

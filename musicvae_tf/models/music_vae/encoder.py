@@ -1,4 +1,5 @@
-"""The MusicVAE encoder: stacked bidirectional LSTM to a diagonal Gaussian posterior."""
+"""The MusicVAE encoders: a stacked bidirectional LSTM over all steps (flat) or one over the steps
+of each bar and one over the bar embeddings (hierarchical), to a diagonal Gaussian posterior."""
 
 from __future__ import annotations
 
@@ -27,8 +28,8 @@ class BidirectionalLstmEncoder(keras.layers.Layer):
         self.input_dim = int(input_dim)
         self.lstm_impl = str(lstm_impl)
         self.mu_batch_norm = float(mu_batch_norm)
-        self.lstm = LSTMStack(self.units, input_dim=self.input_dim, bidirectional=True,
-                              impl=self.lstm_impl, name="lstm")
+        self.lstm = LSTMStack(self._first_stack_units(), input_dim=self.input_dim,
+                              bidirectional=True, impl=self.lstm_impl, name="lstm")
         init = keras.initializers.RandomNormal(stddev=0.001)
         self.mu_layer = keras.layers.Dense(self.latent_dim, kernel_initializer=init,
                                            dtype="float32", name="mu")
@@ -49,10 +50,14 @@ class BidirectionalLstmEncoder(keras.layers.Layer):
             self.mu_norm.build((None, self.latent_dim))
         self.built = True
 
+    def _first_stack_units(self) -> list[int]:
+        return self.units
+
     def call(self, inputs, training=False):
-        _, states = self.lstm(inputs)
-        # states: [h_fw, c_fw, h_bw, c_bw] per layer; take the top layer's two h.
-        h = tf.concat([states[-4], states[-2]], axis=-1)
+        return self.posterior(final_states(self.lstm, inputs), training=training)
+
+    def posterior(self, h, training=False):
+        """``(mu, sigma)`` of the final encoder features ``h [B, 2 * units[-1]]``."""
         h = tf.cast(h, "float32")
         mu = self.mu_layer(h)
         if self.mu_norm is not None:
@@ -64,3 +69,49 @@ class BidirectionalLstmEncoder(keras.layers.Layer):
         config.update(units=self.units, latent_dim=self.latent_dim, input_dim=self.input_dim,
                       lstm_impl=self.lstm_impl, mu_batch_norm=self.mu_batch_norm)
         return config
+
+
+@keras.saving.register_keras_serializable(package="musicvae_tf")
+class HierarchicalLstmEncoder(BidirectionalLstmEncoder):
+    """Magenta's hierarchical encoder (``hier-*`` configs, level lengths [steps_per_bar, bars]):
+    a bidirectional LSTM (``units[0]``) reads each bar on its own, and a second one (``units[1]``)
+    reads the bars' embeddings (final forward and backward h); its final states give the
+    posterior as in the flat encoder.
+
+    The gradient from the posterior reaches a step through at most ``steps_per_bar + num_bars``
+    recurrent steps instead of the whole sequence, and the bars run as one batch.
+    """
+
+    def __init__(self, units, latent_dim, input_dim, steps_per_bar=16, **kwargs):
+        self.steps_per_bar = int(steps_per_bar)
+        super().__init__(units, latent_dim, input_dim, **kwargs)
+        if len(self.units) != 2:
+            raise ValueError(f"a hierarchical encoder has 2 levels, got units {self.units}")
+        self.top_lstm = LSTMStack(self.units[1:], input_dim=2 * self.units[0], bidirectional=True,
+                                  impl=self.lstm_impl, name="top_lstm")
+
+    def _first_stack_units(self) -> list[int]:
+        return self.units[:1]
+
+    def build(self, input_shape=None):
+        super().build()
+        self.top_lstm.build()
+
+    def call(self, inputs, training=False):
+        batch, depth = tf.shape(inputs)[0], inputs.shape[-1]
+        bars = tf.reshape(inputs, [-1, self.steps_per_bar, depth])
+        embeddings = final_states(self.lstm, bars)
+        embeddings = tf.reshape(embeddings, [batch, -1, 2 * self.units[0]])
+        return self.posterior(final_states(self.top_lstm, embeddings), training=training)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(steps_per_bar=self.steps_per_bar)
+        return config
+
+
+def final_states(lstm: LSTMStack, inputs):
+    """``concat(final forward h, final backward h)`` of a bidirectional stack's top layer."""
+    _, states = lstm(inputs)
+    # states: [h_fw, c_fw, h_bw, c_bw] per layer.
+    return tf.concat([states[-4], states[-2]], axis=-1)

@@ -21,7 +21,7 @@ from musicvae_tf.models.music_vae.magenta_checkpoint import open_checkpoint
 from musicvae_tf.models.music_vae.magenta_layout import check_checkpoint, checkpoint_sizes, magenta_layout
 
 PROVENANCE_FILE = "provenance.json"
-_SIZE_FIELDS = ("encoder_units", "latent_dim", "decoder_units", "conductor_units")
+_SIZE_FIELDS = ("encoder", "encoder_units", "latent_dim", "decoder_units", "conductor_units")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -76,8 +76,16 @@ class MagentaVariable:
 def magenta_layout(model) -> list[MagentaVariable]:
     """Every Magenta variable of a built :class:`~musicvae_tf.models.music_vae.model.MusicVAE`, encoder first."""
     encoder, decoder = model.encoder, model.decoder
-    layout = _lstm_stack(encoder.lstm, lambda index, direction: (
-        f"encoder/cell_{index}/bidirectional_rnn/{direction}/multi_rnn_cell/cell_0/lstm_cell"))
+    if model.encoder_kind == "hierarchical":
+        # Magenta's hier-* encoder: level 0 reads each bar, level 1 the bar embeddings.
+        layout = []
+        for level, lstm in enumerate((encoder.lstm, encoder.top_lstm)):
+            layout += _lstm_stack(lstm, lambda index, direction, level=level: (
+                f"encoder/hierarchical_level_{level}/cell_{index}/bidirectional_rnn/{direction}"
+                "/multi_rnn_cell/cell_0/lstm_cell"))
+    else:
+        layout = _lstm_stack(encoder.lstm, lambda index, direction: (
+            f"encoder/cell_{index}/bidirectional_rnn/{direction}/multi_rnn_cell/cell_0/lstm_cell"))
     layout += _dense("encoder/mu", encoder.mu_layer)
     layout += _dense("encoder/sigma", encoder.sigma_layer)
     cores = [("decoder", decoder.lstm, decoder.initial_state_layer, decoder.output_layer)]
@@ -109,8 +117,18 @@ def checkpoint_sizes(shapes: Mapping[str, tuple[int, ...]], decoder: str,
     """
     _refuse_other_families(shapes)
     shapes = _Shapes(shapes, config_name)
-    sizes: dict[str, Any] = {"encoder_units": shapes.layer_units(lambda i: (
-        f"encoder/cell_{i}/bidirectional_rnn/fw/multi_rnn_cell/cell_0/lstm_cell/bias"))}
+    if any(name.startswith("encoder/hierarchical_level_") for name in shapes.shapes):
+        levels = [shapes.layer_units(lambda i, level=level: (
+            f"encoder/hierarchical_level_{level}/cell_{i}/bidirectional_rnn/fw/multi_rnn_cell/"
+            "cell_0/lstm_cell/bias")) for level in (0, 1)]
+        if any(len(units) != 1 for units in levels):
+            raise MusicVAEError("checkpoint's hierarchical encoder has more than one layer per "
+                                "level, which this package does not build")
+        sizes: dict[str, Any] = {"encoder": "hierarchical",
+                                 "encoder_units": (levels[0][0], levels[1][0])}
+    else:
+        sizes = {"encoder": "flat", "encoder_units": shapes.layer_units(lambda i: (
+            f"encoder/cell_{i}/bidirectional_rnn/fw/multi_rnn_cell/cell_0/lstm_cell/bias"))}
     sizes["latent_dim"] = shapes.vector_size("encoder/mu/bias")
     prefix = "decoder"
     if decoder == "hierarchical":
@@ -219,7 +237,6 @@ class _Shapes:
 def _refuse_other_families(shapes: Mapping[str, tuple[int, ...]]) -> None:
     """One clear line for Magenta model families this package does not build."""
     families = (
-        ("encoder/hierarchical_level_", "a hierarchical encoder (hier-* configs)"),
         ("core_decoder/core_decoder_", "one bar decoder per instrument (trio and multi-track "
                                        "models)"),
         ("decoder/hierarchical_level_1/", "a decoder hierarchy of more than one level"),

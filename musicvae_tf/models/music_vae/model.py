@@ -9,7 +9,7 @@ import tensorflow as tf
 
 from data_pipelines.encodings import encoding_for
 from musicvae_tf.layers.autoregressive import resolve_seed
-from musicvae_tf.models.music_vae.encoder import BidirectionalLstmEncoder
+from musicvae_tf.models.music_vae.encoder import BidirectionalLstmEncoder, HierarchicalLstmEncoder
 from musicvae_tf.models.music_vae.flat_decoder import FlatDecoder
 from musicvae_tf.models.music_vae.hierarchical_decoder import HierarchicalDecoder
 
@@ -35,7 +35,7 @@ class MusicVAE(keras.Model):
     def __init__(self, num_classes, num_bars, steps_per_bar, encoder_units, latent_dim,
                  decoder="flat", decoder_units=(256, 256), conductor_units=(), lstm_impl="auto",
                  mu_batch_norm=0.0, output_splits=None, input_depth=None, control_depth=0,
-                 **kwargs):
+                 encoder="flat", **kwargs):
         super().__init__(**kwargs)
         self.num_classes = int(num_classes)
         self.output_splits = [int(s) for s in (output_splits or [self.num_classes])]
@@ -53,9 +53,18 @@ class MusicVAE(keras.Model):
         self.conductor_units = [int(u) for u in conductor_units]
         self.lstm_impl = str(lstm_impl)
         self.mu_batch_norm = float(mu_batch_norm)
-        self.encoder = BidirectionalLstmEncoder(self.encoder_units, self.latent_dim,
-                                                self.input_depth, lstm_impl=self.lstm_impl,
-                                                mu_batch_norm=self.mu_batch_norm, name="encoder")
+        self.encoder_kind = str(encoder)
+        encoder_sizes = dict(lstm_impl=self.lstm_impl, mu_batch_norm=self.mu_batch_norm,
+                             name="encoder")
+        if self.encoder_kind == "flat":
+            self.encoder = BidirectionalLstmEncoder(self.encoder_units, self.latent_dim,
+                                                    self.input_depth, **encoder_sizes)
+        elif self.encoder_kind == "hierarchical":
+            self.encoder = HierarchicalLstmEncoder(self.encoder_units, self.latent_dim,
+                                                   self.input_depth, self.steps_per_bar,
+                                                   **encoder_sizes)
+        else:
+            raise ValueError(f"unknown encoder {encoder!r}")
         sizes = dict(lstm_impl=self.lstm_impl, output_splits=self.output_splits,
                      control_depth=self.control_depth, name="decoder")
         if self.decoder_kind == "flat":
@@ -154,7 +163,7 @@ class MusicVAE(keras.Model):
                       decoder_units=self.decoder_units, conductor_units=self.conductor_units,
                       lstm_impl=self.lstm_impl, mu_batch_norm=self.mu_batch_norm,
                       output_splits=self.output_splits, input_depth=self.input_depth,
-                      control_depth=self.control_depth)
+                      control_depth=self.control_depth, encoder=self.encoder_kind)
         return config
 
 
@@ -177,7 +186,8 @@ def build_model(config) -> MusicVAE:
         encoder_units=model_config.encoder_units, latent_dim=model_config.latent_dim,
         decoder=model_config.decoder, decoder_units=model_config.decoder_units,
         conductor_units=model_config.conductor_units, lstm_impl=model_config.lstm_impl,
-        mu_batch_norm=model_config.mu_batch_norm, name="music_vae")
+        mu_batch_norm=model_config.mu_batch_norm, encoder=model_config.encoder,
+        name="music_vae")
     model.build((None, data.num_steps, sizes["input_depth"]))
     return model
 
@@ -190,7 +200,7 @@ def config_mismatches(model, config) -> list[str]:
     data, sizes = config.data, config.model
     expected = dict(**encoding_sizes(data), num_bars=data.num_bars,
                     steps_per_bar=data.steps_per_bar, encoder_units=list(sizes.encoder_units),
-                    latent_dim=sizes.latent_dim, decoder=sizes.decoder,
+                    latent_dim=sizes.latent_dim, encoder=sizes.encoder, decoder=sizes.decoder,
                     decoder_units=list(sizes.decoder_units),
                     conductor_units=list(sizes.conductor_units))
     actual = model.get_config()
