@@ -75,3 +75,15 @@ def write_tf1_checkpoint(prefix: Path, arrays: dict[str, np.ndarray]) -> Path:
 def model_weights(model) -> dict[str, np.ndarray]:
     """Every Keras weight of ``model`` by path."""
     return {w.path: np.asarray(w) for w in model.weights}
+
+
+def randomize_weights(model, seed: int) -> None:
+    """Random weights unlike any Magenta checkpoint's: N(0, 0.3^2), LSTM forget biases spread over
+    [0.5, 2] (so the run-time forget bias of 1.0 is tested on both sides)."""
+    rng = np.random.default_rng(seed)
+    for weight in model.weights:
+        value = rng.normal(0.0, 0.3, weight.shape).astype(np.float32)
+        if weight.path.endswith(("_fw_bias", "_bw_bias")):  # LSTM biases; Keras's forget block
+            units = weight.shape[0] // 4
+            value[units:2 * units] = rng.uniform(0.5, 2.0, units)
+        weight.assign(value)

@@ -5,7 +5,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from magenta_support import model_weights
+from magenta_support import model_weights, randomize_weights
 from musicvae_tf.cli import main
 
 
@@ -58,13 +58,7 @@ def test_magenta_names_and_an_export_import_round_trip(tmp_path, capsys):
 
     config = small_config()
     model = build_model(config)
-    rng = np.random.default_rng(5)
-    for weight in model.weights:
-        value = rng.normal(0.0, 0.3, weight.shape).astype(np.float32)
-        if weight.path.endswith(("_fw_bias", "_bw_bias")):
-            units = weight.shape[0] // 4
-            value[units:2 * units] = rng.uniform(0.5, 2.0, units)
-        weight.assign(value)
+    randomize_weights(model, seed=5)
     run_dir = tmp_path / "run"
     write_run_config(config, run_dir)
     export_model(model, run_dir)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from magenta_support import (FIXTURE_CONFIGS, FIXTURES, TF1, checkpoint_arrays, imported,
-                             model_weights)
+                             model_weights, randomize_weights)
 from musicvae_tf.cli import main
 
 # Adding then removing the run-time forget bias of 1.0 rounds a bias to the float32 grid near 1.0.
@@ -58,13 +58,7 @@ def test_cli_round_trip_of_a_model_trained_here(tmp_path, capsys):
     config = dataclasses.replace(config, model=dataclasses.replace(
         config.model, encoder_units=(12,), latent_dim=6, conductor_units=(10, 8), decoder_units=(9, 7)))
     model = build_model(config)
-    rng = np.random.default_rng(3)
-    for weight in model.weights:
-        value = rng.normal(0.0, 0.3, weight.shape).astype(np.float32)
-        if weight.path.endswith(("_fw_bias", "_bw_bias")):  # LSTM biases; Keras's forget block
-            units = weight.shape[0] // 4
-            value[units:2 * units] = rng.uniform(0.5, 2.0, units)
-        weight.assign(value)
+    randomize_weights(model, seed=3)
     run_dir = tmp_path / "run"
     write_run_config(config, run_dir)
     export_model(model, run_dir)
