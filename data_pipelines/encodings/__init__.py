@@ -13,6 +13,8 @@ from data_pipelines.errors import UsageError
 ENCODINGS = {
     "melody": "data_pipelines.encodings.melody:MelodyEncoding",
     "melody_chords": "data_pipelines.encodings.chords:ChordMelodyEncoding",
+    "drums": "data_pipelines.encodings.drums:DrumsEncoding",
+    "trio": "data_pipelines.encodings.trio:TrioEncoding",
 }
 
 __all__ = ["ENCODINGS", "Encoding", "RollLane", "Track", "encoding_for"]
