@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
              bar_offset=np.asarray([w.bar_offset for w in encoded.windows]))
     writer.add(atomic_write_bytes(writer.out_dir / "latents.npz", buffer.getvalue()))
     width = max(3, len(str(len(recon) - 1)))
-    accuracies = (recon == encoded.tokens).mean(axis=1)
+    accuracies = (recon == encoded.tokens).reshape(len(recon), -1).mean(axis=1)
     for index, (window, tokens, accuracy) in enumerate(zip(encoded.windows, recon, accuracies)):
         stem = f"{index:0{width}d}"
         where = f"{window.source}, melody {window.melody_index}, bar {window.bar_offset + 1}"
