@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from data_pipelines.errors import MusicVAEError
 from data_pipelines.tokens import FIRST_PITCH_TOKEN
 
 MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
@@ -22,6 +23,14 @@ STAT_NAMES = ("in_scale_share", "notes_per_bar", "repeated_bar_share", "silent_b
               "pitch_range")
 # Each of the 12 diatonic pitch-class sets, as a [12, 12] membership table.
 _SCALES = np.array([[(pc - tonic) % 12 in MAJOR_SCALE for pc in range(12)] for tonic in range(12)])
+
+
+def require_melody(data_config, what: str) -> None:
+    """Refuse a non-melody encoding in one line: ``what`` (attribute vectors, these statistics)
+    measure 90-class melody tokens, which a drum or trio window is not."""
+    if data_config.encoding != "melody":
+        raise MusicVAEError(f"{what} measure melodies, and data.encoding "
+                            f"{data_config.encoding!r} windows are not melodies")
 
 
 def melody_statistics(tokens: np.ndarray, steps_per_bar: int) -> dict:

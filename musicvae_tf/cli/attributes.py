@@ -42,12 +42,14 @@ def run(args: argparse.Namespace) -> int:
 
     from musicvae_tf.attributes import attribute_values
     from musicvae_tf.cli.output_paths import check_output_dir, check_output_file
+    from musicvae_tf.melody_stats import require_melody
     from musicvae_tf.trained_model import TrainedModel
 
     temperature = common.check_temperature(args.temperature)
     if args.out:
         check_output_dir(args.out)
     model = TrainedModel.load(args.model)
+    require_melody(model.data_config, "attribute vectors")
     check_output_file(model.attributes_path, "attribute vectors")
     vectors = model.compute_attribute_vectors(args.data, args.split, args.max_examples, args.batch_size,
                                               progress=True)

@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
 
     from musicvae_tf.cli.output_paths import check_output_file
     from data_pipelines.io_utils import write_json
-    from musicvae_tf.melody_stats import melody_statistics, relative_differences
+    from musicvae_tf.melody_stats import melody_statistics, relative_differences, require_melody
 
     if not (args.data or args.input or args.model):
         raise UsageError("give at least one of --data, --input or --model")
@@ -51,8 +51,10 @@ def run(args: argparse.Namespace) -> int:
 
         model = TrainedModel.load(args.model)
         data_config = model.data_config
+        require_melody(data_config, "these statistics")
     if args.data:
         data_config = _prepared_config(args.data, data_config)
+        require_melody(data_config, "these statistics")
         sources[f"data {args.data} ({args.split})"] = _prepared_tokens(args.data, args.split,
                                                                        data_config)
     if args.input:
@@ -61,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
         input_config = (load_config(args.config).data if args.config
                         else data_config or load_config("cat-mel_2bar_small").data)
         data_config = data_config or input_config
+        require_melody(input_config, "these statistics")
         sources[f"input {' '.join(args.input)}"] = _midi_tokens(args.input, input_config)
     if model is not None:
         seed = common.resolve_seed(args.seed)
