@@ -10,6 +10,11 @@ Unlike Magenta's ``TrainedModel.encode``, inputs that hold several windows are n
 window is encoded and returned with its source and bar offset, or the caller picks one with ``bar=``.
 Bars are counted from 1 as musicians count (``bar=1`` is the window that starts the melody);
 ``Window.bar_offset`` stays a 0-based offset.
+
+A chord-conditioned model (``data.encoding: melody_chords``) decodes under per-step chord tokens
+(``chords=``, e.g. ``model.chord_steps("C G Am F")``, one chord per bar) and returns windows of
+melody and chord columns; without ``chords`` it decodes under no chord. A progression longer than a
+window is decoded window by window from the same z and the windows are joined.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import Any, Iterable, Iterator, Sequence
 import numpy as np
 
 from musicvae_tf.attributes import AttributeVectors, check_attribute_name, compute_attribute_vectors
+from data_pipelines.encodings.base import CONTROL
 from musicvae_tf.config import Config, DataConfig
 from data_pipelines.errors import MusicVAEError, UsageError
 from musicvae_tf.interpolation import interpolate_latents
@@ -107,6 +113,36 @@ class TrainedModel:
         return encoding_for(self.data_config)
 
     @property
+    def has_controls(self) -> bool:
+        """True when the decoder is conditioned on per-step controls (chords)."""
+        return self.encoding.control_depth > 0
+
+    def chord_steps(self, progression: str) -> np.ndarray:
+        """Per-step chord tokens of a progression such as ``"C G Am F"`` (one chord per bar),
+        repeated to fill a whole number of windows. UsageError for an unknown chord name or a
+        model without chord controls."""
+        encoding = self.encoding
+        self._require_chords()
+        try:
+            chords = encoding.chord_steps(progression)
+        except ValueError as exc:
+            raise UsageError(f"{exc} (chords are named like C, Am, F#dim, Bbaug, G7, N.C.)") from None
+        steps = self.data_config.num_steps
+        windows = -(-len(chords) // steps)
+        return encoding.chord_steps(progression, num_bars=windows * self.data_config.num_bars)
+
+    def chords_of(self, tokens) -> np.ndarray:
+        """The per-step chord tokens (control column) of a window of a chord-conditioned model."""
+        self._require_chords()
+        control = next(i for i, t in enumerate(self.encoding.tracks) if t.role == CONTROL)
+        return np.asarray(tokens)[..., control]
+
+    def _require_chords(self) -> None:
+        if not self.has_controls or not hasattr(self.encoding, "chord_steps"):
+            raise UsageError(f"chords need a chord-conditioned model (data.encoding "
+                             f"melody_chords); this one has data.encoding {self.encoding.name}")
+
+    @property
     def latent_dim(self) -> int:
         """Size of z."""
         return int(self.config.model.latent_dim)
@@ -127,19 +163,27 @@ class TrainedModel:
         return np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype(np.float32)
 
     def sample_tokens(self, n: int, temperature: float = 0.5, seed: int | None = None,
-                      attribute: str | None = None, amount: float | None = None) -> np.ndarray:
+                      attribute: str | None = None, amount: float | None = None,
+                      chords=None) -> np.ndarray:
         """Decode ``n`` prior samples (optionally shifted along an attribute vector) to tokens [n, T]."""
         z = self.shift(self.sample_latents(n, seed), attribute, amount)
-        return self.decode_tokens(z, temperature=temperature, seed=seed)
+        return self.decode_tokens(z, temperature=temperature, seed=seed, chords=chords)
 
     def sample(self, n: int, temperature: float = 0.5, seed: int | None = None,
                attribute: str | None = None, amount: float | None = None,
-               qpm: float = DEFAULT_QPM) -> list:
+               qpm: float = DEFAULT_QPM, chords=None) -> list:
         """``n`` new melodies as NoteSequences; the same seed gives the same melodies."""
-        return self.to_note_sequences(self.sample_tokens(n, temperature, seed, attribute, amount), qpm)
+        return self.to_note_sequences(
+            self.sample_tokens(n, temperature, seed, attribute, amount, chords), qpm)
 
-    def decode_tokens(self, z: np.ndarray, temperature: float = 0.5, seed: int | None = None) -> np.ndarray:
-        """Decode latents [N, D] to tokens int32 [N, T] (temperature 0 = most likely token)."""
+    def decode_tokens(self, z: np.ndarray, temperature: float = 0.5, seed: int | None = None,
+                      chords=None) -> np.ndarray:
+        """Decode latents [N, D] to tokens int32 [N, T] (temperature 0 = most likely token).
+
+        A chord-conditioned model takes ``chords``, per-step chord tokens ``[T']`` for every row
+        or ``[N, T']``, ``T'`` a whole number of windows (default: one window of no chord), and
+        returns windows ``[N, T', 2]`` (melody, chord).
+        """
         import tensorflow as tf
 
         z = np.asarray(z, dtype=np.float32)
@@ -151,20 +195,48 @@ class TrainedModel:
             raise UsageError("z holds NaN or infinite values")
         if temperature < 0:
             raise UsageError(f"temperature must be >= 0, got {temperature}")
+        windows, rows, controls = self._control_windows(chords, len(z))
+        z = np.repeat(z, len(windows) // max(len(z), 1), axis=0) if rows else z
         chunks = []
         for index, start in enumerate(range(0, len(z), DECODE_CHUNK)):
             chunk_seed = None if seed is None else (int(seed) + 7919 * index) % _SEED_MODULUS
-            tokens = self.model.sample_tokens(tf.constant(z[start:start + DECODE_CHUNK]),
-                                              temperature=float(temperature), seed=chunk_seed)
+            chunk = slice(start, start + DECODE_CHUNK)
+            tokens = self.model.sample_tokens(
+                tf.constant(z[chunk]), temperature=float(temperature), seed=chunk_seed,
+                controls=None if controls is None else controls[chunk])
             chunks.append(np.asarray(tokens, dtype=np.int32))
         if not chunks:
             return np.zeros((0, *self.encoding.window_shape), np.int32)
-        return np.concatenate(chunks)
+        tokens = np.concatenate(chunks)
+        if not rows:
+            return tokens
+        outputs = [i for i, t in enumerate(self.encoding.tracks) if t.role != CONTROL]
+        windows[..., outputs] = tokens.reshape(*tokens.shape[:2], len(outputs))
+        return windows.reshape(rows, -1, windows.shape[-1])
+
+    def _control_windows(self, chords, rows: int):
+        """For a model with controls: the windows ``[rows * k, T, tracks]`` holding ``chords``
+        (output columns still zero), ``rows`` and the decoder's controls; else ``(None, 0, None)``."""
+        if not self.has_controls:
+            if chords is not None:
+                self._require_chords()
+            return None, 0, None
+        steps = self.data_config.num_steps
+        chords = np.zeros(steps, np.int32) if chords is None else np.asarray(chords, np.int32)
+        chords = np.broadcast_to(chords, (rows, chords.shape[-1])) if chords.ndim == 1 else chords
+        if chords.shape[0] != rows or chords.shape[1] % steps or not chords.shape[1]:
+            raise UsageError(f"chords must have shape [{rows}, k * {steps}] (whole windows), got "
+                             f"{list(chords.shape)}")
+        tracks = self.encoding.tracks
+        control = next(i for i, t in enumerate(tracks) if t.role == CONTROL)
+        windows = np.zeros((chords.size // steps, steps, len(tracks)), np.int32)
+        windows[..., control] = chords.reshape(-1, steps)
+        return windows, rows, np.asarray(self.encoding.decoder_inputs(windows)[2], np.float32)
 
     def decode(self, z: np.ndarray, temperature: float = 0.5, seed: int | None = None,
-               qpm: float = DEFAULT_QPM) -> list:
+               qpm: float = DEFAULT_QPM, chords=None) -> list:
         """Decode latents [N, D] to NoteSequences."""
-        return self.to_note_sequences(self.decode_tokens(z, temperature, seed), qpm)
+        return self.to_note_sequences(self.decode_tokens(z, temperature, seed, chords), qpm)
 
     def to_note_sequences(self, tokens: np.ndarray, qpm: float = DEFAULT_QPM) -> list:
         """Token rows -> NoteSequences at ``qpm`` quarter notes per minute (SPEC §1)."""
@@ -231,20 +303,22 @@ class TrainedModel:
 
     def interpolate_tokens(self, a, b, num_steps: int = 5, method: str = "slerp", temperature: float = 0.5,
                            seed: int | None = None, bar_a: int | None = None,
-                           bar_b: int | None = None) -> Interpolation:
+                           bar_b: int | None = None, chords=None) -> Interpolation:
         """Decode ``num_steps`` points from the posterior mean of ``a`` to that of ``b``, endpoints included.
 
         ``a``/``b`` are single inputs; the window at ``bar_a``/``bar_b`` is used, the first by default.
         """
         first, last = self.encode_one(a, bar_a), self.encode_one(b, bar_b)
         latents = interpolate_latents(first.mu[0], last.mu[0], num_steps, method)
-        tokens = self.decode_tokens(latents, temperature=temperature, seed=seed)
+        tokens = self.decode_tokens(latents, temperature=temperature, seed=seed, chords=chords)
         return Interpolation(latents, tokens, first.windows[0], last.windows[0])
 
     def interpolate(self, a, b, num_steps: int = 5, method: str = "slerp", temperature: float = 0.5,
-                    seed: int | None = None, bar_a: int | None = None, bar_b: int | None = None) -> list:
+                    seed: int | None = None, bar_a: int | None = None, bar_b: int | None = None,
+                    chords=None) -> list:
         """Interpolation between two inputs as NoteSequences (see :meth:`interpolate_tokens`)."""
-        result = self.interpolate_tokens(a, b, num_steps, method, temperature, seed, bar_a, bar_b)
+        result = self.interpolate_tokens(a, b, num_steps, method, temperature, seed, bar_a, bar_b,
+                                         chords)
         return self.to_note_sequences(result.tokens)
 
     def similar_latents(self, mu: np.ndarray, n: int, similarity: float, seed: int | None = None) -> np.ndarray:
@@ -282,17 +356,18 @@ class TrainedModel:
         return (norm * (cosine * unit + np.sqrt(1.0 - cosine**2) * noise)).astype(np.float32)
 
     def similar_tokens(self, x, n: int, similarity: float, temperature: float = 0.5,
-                       seed: int | None = None, bar: int | None = None) -> np.ndarray:
+                       seed: int | None = None, bar: int | None = None, chords=None) -> np.ndarray:
         """Decode ``n`` latents mixed from the posterior mean of ``x`` and noise (magenta-js
         ``similar``, see :meth:`similar_latents`); ``bar`` picks the window of ``x``."""
         encoded = self.encode_one(x, bar)
         z = self.similar_latents(encoded.mu[0], n, similarity, seed)
-        return self.decode_tokens(z, temperature=temperature, seed=seed)
+        return self.decode_tokens(z, temperature=temperature, seed=seed, chords=chords)
 
     def similar(self, x, n: int, similarity: float, temperature: float = 0.5, seed: int | None = None,
-                bar: int | None = None, qpm: float = DEFAULT_QPM) -> list:
+                bar: int | None = None, qpm: float = DEFAULT_QPM, chords=None) -> list:
         """Melodies similar to ``x`` as NoteSequences (see :meth:`similar_tokens`)."""
-        return self.to_note_sequences(self.similar_tokens(x, n, similarity, temperature, seed, bar), qpm)
+        return self.to_note_sequences(
+            self.similar_tokens(x, n, similarity, temperature, seed, bar, chords), qpm)
 
     # ----------------------------------------------------------------------------- attributes
 

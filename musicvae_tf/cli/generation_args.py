@@ -49,6 +49,25 @@ def add_attribute_arguments(parser: argparse.ArgumentParser) -> None:
                         "in the Python API; negative lowers it)")
 
 
+def add_chords_argument(parser: argparse.ArgumentParser, default: str) -> None:
+    """``--chords "C G Am F"``: the progression a chord-conditioned model decodes under."""
+    parser.add_argument("--chords", default=None, metavar="PROGRESSION",
+                        help="chord-conditioned models: one chord per bar, e.g. \"C G Am F\" "
+                        "(repeated to fill the model's window; a longer progression is decoded "
+                        f"window by window from the same latent); default: {default}")
+
+
+def chord_steps(args: argparse.Namespace, model, default=None, default_name: str = "no chord"):
+    """``(per-step chord tokens or None, a title suffix)`` for ``--chords``; a chord-conditioned
+    model given none decodes under ``default`` (None: no chord) and says so."""
+    if args.chords is not None:
+        return model.chord_steps(args.chords), f", chords {' '.join(args.chords.split())}"
+    if not model.has_controls:
+        return None, ""
+    print(f"no --chords given: decoding under {default_name} (pass e.g. --chords \"C G Am F\")")
+    return default, f", chords {default_name}"
+
+
 def _number(text: str, convert, what: str):
     """``convert(text)``, or the argparse error "expected WHAT"."""
     try:

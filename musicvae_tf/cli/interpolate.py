@@ -39,6 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "a 4-corner grid is always bilinear, as in magenta-js)")
     common.add_bar_argument(parser, "window start bar of the inputs, counted from 1 (one value for "
                             "all, or one per input; default: each input's first window)", nargs="+")
+    common.add_chords_argument(parser, "no chord (N.C.)")
     common.add_sampling_arguments(parser)
     common.add_attribute_arguments(parser)
     common.add_output_arguments(parser)
@@ -55,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
     attribute, amount = common.attribute_amount(args)
     check_output_dir(args.out)
     model = TrainedModel.load(args.model)
+    chords = common.chord_steps(args, model)
     inputs, names = _inputs(args, model, count)
     encoded = [model.encode_one(item, bar) for item, bar in zip(inputs, bars)]
     seed = common.resolve_seed(args.seed)
@@ -63,14 +65,17 @@ def run(args: argparse.Namespace) -> int:
     for window, name, tag in ends:
         writer.write_melody(window.tokens, f"input_{tag}", title=f"input {tag.upper()}: {_where(name, window)}")
     if count == 2:
-        _write_path(args, model, encoded, ends, writer, attribute, amount, temperature, seed)
+        _write_path(args, model, encoded, ends, writer, attribute, amount, temperature, seed,
+                    chords)
     else:
-        _write_grid(args, model, encoded, ends, writer, attribute, amount, temperature, seed)
+        _write_grid(args, model, encoded, ends, writer, attribute, amount, temperature, seed,
+                    chords)
     print(writer.report())
     return 0
 
 
-def _write_path(args, model, encoded, ends, writer, attribute, amount, temperature, seed) -> None:
+def _write_path(args, model, encoded, ends, writer, attribute, amount, temperature, seed,
+                chords) -> None:
     import numpy as np
 
     from musicvae_tf.interpolation import interpolate_latents
@@ -79,9 +84,11 @@ def _write_path(args, model, encoded, ends, writer, attribute, amount, temperatu
     first, last = encoded
     latents = model.shift(interpolate_latents(first.mu[0], last.mu[0], args.num_outputs, args.method),
                           attribute, amount)
-    tokens = model.decode_tokens(latents, temperature=temperature, seed=seed)
+    chord_steps, chord_title = chords
+    tokens = model.decode_tokens(latents, temperature=temperature, seed=seed, chords=chord_steps)
     count = len(tokens)
-    titles = [f"step {i + 1}/{count} ({args.method}, t={i / (count - 1):.2f})" for i in range(count)]
+    titles = [f"step {i + 1}/{count} ({args.method}, t={i / (count - 1):.2f}{chord_title})"
+              for i in range(count)]
     writer.write_melodies(tokens, "interp", titles)
     (window_a, name_a, _), (window_b, name_b, _) = ends
     grid_titles = [f"input A: {_where(name_a, window_a)}"] + titles + [f"input B: {_where(name_b, window_b)}"]
@@ -91,7 +98,8 @@ def _write_path(args, model, encoded, ends, writer, attribute, amount, temperatu
     print(f"interpolated {name_a} -> {name_b} in {count} steps ({args.method}, temperature {temperature:g})")
 
 
-def _write_grid(args, model, encoded, ends, writer, attribute, amount, temperature, seed) -> None:
+def _write_grid(args, model, encoded, ends, writer, attribute, amount, temperature, seed,
+                chords) -> None:
     import numpy as np
 
     from musicvae_tf.latent_grid import bilinear_grid
@@ -100,7 +108,8 @@ def _write_grid(args, model, encoded, ends, writer, attribute, amount, temperatu
     n = args.num_outputs
     grid = bilinear_grid(np.stack([e.mu[0] for e in encoded]), n)
     latents = model.shift(grid.reshape(n * n, -1), attribute, amount)
-    tokens = model.decode_tokens(latents, temperature=temperature, seed=seed).reshape(n, n, -1)
+    tokens = model.decode_tokens(latents, temperature=temperature, seed=seed, chords=chords[0])
+    tokens = tokens.reshape(n, n, *tokens.shape[1:])
     width = len(str(n))
     corners = {(0, 0): "A", (0, n - 1): "B", (n - 1, 0): "C", (n - 1, n - 1): "D"}
     titles = []

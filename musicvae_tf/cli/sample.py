@@ -28,6 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                "its norm, which keeps them where the decoder was trained")
     common.add_bar_argument(parser, "window of --like to use, by its first bar counted from 1 "
                             "(default: the first window)")
+    common.add_chords_argument(parser, "the chords of the --like window, else no chord (N.C.)")
     common.add_sampling_arguments(parser)
     common.add_attribute_arguments(parser)
     common.add_output_arguments(parser)
@@ -53,10 +54,16 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--cosine must lie in [-1, 1], got {args.cosine}")
     check_output_dir(args.out)
     model = TrainedModel.load(args.model)
+    chords, chord_title = ((None, "") if args.like and args.chords is None
+                           else common.chord_steps(args, model))
     seed = common.resolve_seed(args.seed)
     if args.like:
         reference = model.encode_one(args.like, args.bar)
         mu, start = reference.mu[0], reference.windows[0].bar_offset + 1
+        if model.has_controls and args.chords is None:
+            chords, chord_title = common.chord_steps(
+                args, model, model.chords_of(reference.windows[0].tokens),
+                f"the chords of {Path(args.like).name} bar {start}")
         if args.cosine is not None:
             z = model.cosine_latents(mu, args.num_outputs, args.cosine, seed)
             origin = f", cosine {args.cosine:g} to {Path(args.like).name} bar {start}"
@@ -66,9 +73,11 @@ def run(args: argparse.Namespace) -> int:
             origin = f", similarity {similarity:g} to {Path(args.like).name} bar {start}"
     else:
         z, origin = model.sample_latents(args.num_outputs, seed), ""
-    tokens = model.decode_tokens(model.shift(z, attribute, amount), temperature=temperature, seed=seed)
+    tokens = model.decode_tokens(model.shift(z, attribute, amount), temperature=temperature,
+                                 seed=seed, chords=chords)
     shift = f", {attribute} {DEFAULT_AMOUNT if amount is None else amount:+g}" if attribute else ""
-    titles = [f"sample {i} (temperature {temperature:g}, seed {seed}{shift}{origin})" for i in range(len(tokens))]
+    titles = [f"sample {i} (temperature {temperature:g}, seed {seed}{shift}{origin}{chord_title})"
+              for i in range(len(tokens))]
     writer = common.output_writer(args, model.data_config)
     writer.write_melodies(tokens, "sample", titles)
     print(writer.report())
