@@ -159,6 +159,8 @@ def _draw(ax, lane: RollLane, num_bars: int, data_config: DataConfig, span: tupl
         on_bar = beat % beats_per_bar == 0
         ax.axvline(beat / beats_per_bar, color="black" if on_bar else "#cbd5e0",
                    linewidth=0.8 if on_bar else 0.4, zorder=0)
+    for step, text in lane.labels:
+        ax.text(step / steps_per_bar + 0.02, high + 0.4, text, fontsize=8, va="top")
     ax.set_xlim(0, num_bars)
     ax.set_ylim(low - 0.5, high + 0.5)
     ax.set_xticks([bar + 0.5 for bar in range(num_bars)], [str(bar + 1) for bar in range(num_bars)])

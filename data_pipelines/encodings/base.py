@@ -40,11 +40,13 @@ class Track:
 @dataclasses.dataclass(frozen=True)
 class RollLane:
     """One lane of a piano roll: ``notes`` are ``(pitch, start_step, end_step)``; a drum lane's
-    "pitch" is the drum class index and ``row_names`` names its rows."""
+    "pitch" is the drum class index and ``row_names`` names its rows; ``labels`` are
+    ``(step, text)`` written above the notes (chord names)."""
 
     name: str
     notes: list[tuple[int, int, int]]
     row_names: tuple[str, ...] | None = None
+    labels: tuple[tuple[int, str], ...] = ()
 
 
 class Encoding(abc.ABC):

@@ -210,14 +210,15 @@ class ChordMelodyEncoding(Encoding):
         return np.stack([tokens, chords], axis=1).astype(np.int16)
 
     def roll_lanes(self, tokens: np.ndarray) -> list[RollLane]:
-        """The melody lane and a chords lane drawing each block chord's pitches."""
+        """The melody lane and a chords lane drawing each block chord's pitches, labelled with
+        the chord's name at every span (each bar and each change)."""
         tokens = np.asarray(tokens).reshape(-1, 2)
-        chord_notes = [(pitch, start, end)
-                       for token, start, end in chord_spans(tokens[:, CHORD],
-                                                            self.data_config.steps_per_bar)
+        spans = chord_spans(tokens[:, CHORD], self.data_config.steps_per_bar)
+        chord_notes = [(pitch, start, end) for token, start, end in spans
                        for pitch in chord_voicing(token)]
+        labels = tuple((start, chord_name(token)) for token, start, _ in spans)
         return [RollLane("melody", token_notes(tokens[:, MELODY], self.data_config)),
-                RollLane("chords", chord_notes)]
+                RollLane("chords", chord_notes, labels=labels)]
 
     def transpose(self, tokens, fraction, low: int, high: int):
         """Shift each window's melody note-ons by a shift valid for the melody and its chord
