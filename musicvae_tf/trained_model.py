@@ -83,10 +83,14 @@ class Interpolation:
 class TrainedModel:
     """A loaded MusicVAE with its config and (optional) attribute vectors."""
 
-    def __init__(self, model, config: Config, model_path: Path | None = None):
+    def __init__(self, model, config: Config, model_path: Path | None = None, prior=None):
+        from musicvae_tf.latent_priors import latent_prior_for
+
         self.model = model
         self.config = config
         self.model_path = model_path
+        # What sample_latents draws from: N(0, I), or the family's prior (musicvae_tf.latent_priors).
+        self.prior = prior if prior is not None else latent_prior_for(model, config, model_path)
         self._attribute_vectors: AttributeVectors | None = None
 
     # ----------------------------------------------------------------------------- loading
@@ -145,7 +149,7 @@ class TrainedModel:
     @property
     def latent_dim(self) -> int:
         """Size of z."""
-        return int(self.config.model.latent_dim)
+        return int(self.prior.latent_dim)
 
     @property
     def attributes_path(self) -> Path:
@@ -157,16 +161,17 @@ class TrainedModel:
 
     # ----------------------------------------------------------------------------- generation
 
-    def sample_latents(self, n: int, seed: int | None = None) -> np.ndarray:
-        """``n`` draws of z ~ N(0, I), float32 [n, D]."""
+    def sample_latents(self, n: int, seed: int | None = None, temperature: float = 1.0) -> np.ndarray:
+        """``n`` draws of z from the prior, float32 [n, D]: N(0, I) for MusicVAE (``temperature``
+        unused), a code prior's draws at ``temperature`` for a VQ-VAE."""
         _check_count(n, "n")
-        return np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype(np.float32)
+        return self.prior.sample(n, seed, temperature)
 
     def sample_tokens(self, n: int, temperature: float = 0.5, seed: int | None = None,
                       attribute: str | None = None, amount: float | None = None,
                       chords=None) -> np.ndarray:
         """Decode ``n`` prior samples (optionally shifted along an attribute vector) to tokens [n, T]."""
-        z = self.shift(self.sample_latents(n, seed), attribute, amount)
+        z = self.shift(self.sample_latents(n, seed, temperature), attribute, amount)
         return self.decode_tokens(z, temperature=temperature, seed=seed, chords=chords)
 
     def sample(self, n: int, temperature: float = 0.5, seed: int | None = None,
