@@ -44,6 +44,7 @@ def resolve_config(reader, config: Config) -> tuple[Config, list[str]]:
                             f"has {config.data.num_classes} (pitches {config.data.min_pitch}.."
                             f"{config.data.max_pitch}); drum and multi-track checkpoints are not "
                             f"supported yet")
+    _check_encoder_input(reader.shapes, config)
     current = {field: getattr(config.model, field) for field in _SIZE_FIELDS}
     differences = [f"model.{field}: {_show(current[field])} -> {_show(sizes[field])}"
                    for field in _SIZE_FIELDS if current[field] != sizes[field]]
@@ -112,6 +113,31 @@ def _check_js_config(js_config: dict | None, config: Config) -> None:
         if found is not None and int(found) != value:
             raise MusicVAEError(f"magenta-js config.json has {key} {found} but config {config.name} "
                                 f"needs {value}")
+
+
+def _check_encoder_input(shapes, config: Config) -> None:
+    """The encoder must read as many values per step as the config's encoding gives, so that a
+    chord-conditioned checkpoint under a melody config (or the reverse) fails in words."""
+    from data_pipelines.encodings import encoding_for
+
+    kernels = sorted(n for n in shapes if n.startswith("encoder/")
+                     and n.endswith("/fw/multi_rnn_cell/cell_0/lstm_cell/kernel"))
+    if not kernels or len(shapes[kernels[0]]) != 2:
+        return
+    rows, columns = (int(d) for d in shapes[kernels[0]])
+    found, encoding = rows - columns // 4, encoding_for(config.data)
+    wanted = encoding.encoder_input_depth
+    if found == wanted:
+        return
+    hint = ""
+    if found - wanted == 49:
+        hint = ": it is chord-conditioned, use a config with data.encoding melody_chords " \
+               "(cat-mel_2bar_med_chords)"
+    elif wanted - found == encoding.control_depth:
+        hint = f": it has no controls, which config {config.name}'s encoding needs"
+    raise MusicVAEError(f"checkpoint's encoder reads {found} values per step, {abs(found - wanted)} "
+                        f"{'more' if found > wanted else 'fewer'} than config {config.name}'s "
+                        f"{wanted} (data.encoding {encoding.name}){hint}")
 
 
 def _show(value) -> str:
