@@ -28,6 +28,8 @@ FAMILIES = {
     "music_vae": Family(hooks="musicvae_tf.models.music_vae.family"),
     "inpainting": Family(hooks="musicvae_tf.models.inpainting.family",
                          sections="musicvae_tf.models.inpainting.config"),
+    "vq_vae": Family(hooks="musicvae_tf.models.vq_vae.family",
+                     sections="musicvae_tf.models.vq_vae.config"),
 }
 DEFAULT_FAMILY = "music_vae"
 
