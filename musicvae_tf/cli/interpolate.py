@@ -70,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         _write_grid(args, model, encoded, ends, writer, attribute, amount, temperature, seed,
                     chords)
+    if model.prior.interpolation_space:  # e.g. a VQ-VAE: between the codes, not in a Gaussian z
+        print(model.prior.interpolation_space)
     print(writer.report())
     return 0
 

@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
             z = model.similar_latents(mu, args.num_outputs, similarity, seed)
             origin = f", similarity {similarity:g} to {Path(args.like).name} bar {start}"
     else:
-        z, origin = model.sample_latents(args.num_outputs, seed), ""
+        z, origin = model.sample_latents(args.num_outputs, seed, temperature), ""
     tokens = model.decode_tokens(model.shift(z, attribute, amount), temperature=temperature,
                                  seed=seed, chords=chords)
     shift = f", {attribute} {DEFAULT_AMOUNT if amount is None else amount:+g}" if attribute else ""

@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         sources[f"input {' '.join(args.input)}"] = _midi_tokens(args.input, input_config)
     if model is not None:
         seed = common.resolve_seed(args.seed)
-        z = model.sample_latents(args.num_samples, seed)
+        z = model.sample_latents(args.num_samples, seed, temperature)
         sources[f"samples {args.model} (T={temperature:g}, seed {seed})"] = np.asarray(
             model.decode_tokens(z, temperature=temperature, seed=seed))
     stats = {name: melody_statistics(tokens, data_config.steps_per_bar)

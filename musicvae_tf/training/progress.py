@@ -53,7 +53,8 @@ class TrainingProgress:
                 self._progress.update(self._task, active=str(active), gap=f"{100 * gap:.1f}")
             return
         parts = [f"step {step}"]
-        for key in ("loss", "reconstruction", "kl_bits", "accuracy", "steps_per_sec"):
+        for key in ("loss", "reconstruction", "kl_bits", "accuracy", "code_perplexity", "code_usage",
+                    "steps_per_sec"):
             if isinstance(metrics.get(key), (int, float)):
                 parts.append(f"{key} {metrics[key]:.4g}")
         if active is not None:
