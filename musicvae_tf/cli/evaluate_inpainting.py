@@ -17,6 +17,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--split", default="test", choices=("test", "eval"), help="held-out split")
     parser.add_argument("--hierarchical", metavar="RUN",
                         help="a 16-bar MusicVAE run dir to score by latent search as well")
+    parser.add_argument("--vq", metavar="RUN",
+                        help="a 16-bar VQ-VAE run dir (with its code prior) to score as well")
     parser.add_argument("--protocols", default="A,B", help="A (6/4/6), B (random as training) or A,B")
     parser.add_argument("--max-windows", type=positive_int, help="evaluate at most this many windows")
     parser.add_argument("--batch-size", type=positive_int, default=64)
@@ -45,8 +47,15 @@ def run(args: argparse.Namespace) -> int:
         searcher = load_inpainter(args.hierarchical, search_steps=args.search_steps)
         if not isinstance(searcher, LatentSearchInpainter):
             raise MusicVAEError(f"--hierarchical {args.hierarchical} is not a MusicVAE run")
+    vq = None
+    if args.vq:
+        from musicvae_tf.models.vq_vae.inpaint import VQInpainter
+
+        vq = load_inpainter(args.vq)
+        if not isinstance(vq, VQInpainter):
+            raise MusicVAEError(f"--vq {args.vq} is not a VQ-VAE run")
     return evaluate_run(inpainter, args.data, args.split, Path(args.out), protocols, searcher,
                         max_windows=args.max_windows, batch_size=args.batch_size,
                         search_steps=args.search_steps, seed=args.seed,
                         progress=not args.no_progress, model_name=str(args.model),
-                        searcher_name=args.hierarchical)
+                        searcher_name=args.hierarchical, vq=vq, vq_name=args.vq)

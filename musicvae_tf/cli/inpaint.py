@@ -15,7 +15,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``inpaint``."""
     parser.add_argument("--model", required=True, metavar="MODEL",
                         help="run dir of `musicvae-tf train-inpainting` (latent RNN) or of a 16-bar "
-                        "MusicVAE (`musicvae-tf train`, used by latent search), or a shipped "
+                        "MusicVAE (`musicvae-tf train`, used by latent search), of a 16-bar VQ-VAE "
+                        "(its code prior fills the gap's codes), or a shipped "
                         "model's name (folk-inpaint, folk-hierdec-mel_16bar)")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--input", metavar="PIECE.mid", help="the piece (4/4 or 2/2)")

@@ -11,7 +11,8 @@ with the metrics of ``metrics.py`` over the missing bars only:
 - ``latent_rnn``: the trained model;
 - ``interpolation``: linear interpolation of measure-VAE latents (the paper's baseline);
 - ``repeat_last_bar``: copies of the bar before the gap (NLL via that bar's latent);
-- ``hierarchical_search`` (when a 16-bar MusicVAE run is given): latent search, ``latent_search``.
+- ``hierarchical_search`` (when a 16-bar MusicVAE run is given): latent search, ``latent_search``;
+- ``vq_masked_prior`` (when a VQ-VAE run is given): its code prior fills the gap's codes.
 
 Generated tokens are greedy (temperature 0); NLL and teacher-forced accuracy use the true
 previous tokens, as in training.
@@ -41,7 +42,7 @@ METRIC_COLUMNS = ("nll", "accuracy", "accuracy_teacher_forced", "pitch_accuracy"
 def evaluate_run(inpainter, data_dir, split: str, out: Path, protocols=PROTOCOLS, searcher=None, *,
                  max_windows: int | None = None, batch_size: int = 64, search_steps: int = 100,
                  seed: int = 0, progress: bool = False, model_name: str = "",
-                 searcher_name: str | None = None) -> int:
+                 searcher_name: str | None = None, vq=None, vq_name: str | None = None) -> int:
     """Evaluate ``inpainter`` on the held-out ``split`` of ``data_dir`` (after the split-leak
     check), write the JSON report to ``out`` and its Markdown table beside it, print the table."""
     from data_pipelines.io_utils import atomic_write_bytes, write_json
@@ -51,8 +52,9 @@ def evaluate_run(inpainter, data_dir, split: str, out: Path, protocols=PROTOCOLS
         raise MusicVAEError(f"{leak['shared_pieces']} {split} pieces are also training pieces")
     windows = read_windows(data_dir, split, inpainter.config.data, max_windows)
     results = evaluate_windows(inpainter, windows, protocols, searcher, batch_size, search_steps,
-                               seed, progress=progress)
-    report = {"model": model_name, "hierarchical": searcher_name, "data": str(data_dir),
+                               seed, progress=progress, vq=vq)
+    report = {"model": model_name, "hierarchical": searcher_name, "vq": vq_name,
+              "data": str(data_dir),
               "split": split, "windows": int(len(windows)), "split_check": leak,
               "search_steps": search_steps if searcher else None, "protocols": results}
     write_json(out, report)
@@ -66,11 +68,11 @@ def evaluate_run(inpainter, data_dir, split: str, out: Path, protocols=PROTOCOLS
 
 def evaluate_windows(inpainter, windows: np.ndarray, protocols=PROTOCOLS, hierarchical=None,
                      batch_size: int = 64, search_steps: int = 100, seed: int = 0,
-                     progress: bool = False) -> dict:
+                     progress: bool = False, vq=None) -> dict:
     """Metrics per protocol and method on token windows ``[N, U*S]``.
 
     ``inpainter`` is a ``LatentRNNInpainter``; ``hierarchical`` an optional whole-window MusicVAE
-    (``LatentSearchInpainter``) with the same window length.
+    (``LatentSearchInpainter``) with the same window length; ``vq`` an optional ``VQInpainter``.
     """
     config = inpainter.config
     data = config.data
@@ -91,6 +93,7 @@ def evaluate_windows(inpainter, windows: np.ndarray, protocols=PROTOCOLS, hierar
             raise MusicVAEError(f"protocol A needs {PROTOCOL_A.num_bars}-bar windows, got {data.num_bars}")
         methods = ["latent_rnn", "interpolation", "repeat_last_bar"]
         methods += ["hierarchical_search"] if hierarchical is not None else []
+        methods += ["vq_masked_prior"] if vq is not None else []
         metrics = {name: GapMetrics() for name in methods}
         splits = []
         group = batch_size if protocol == "A" else min(batch_size, RANDOM_SPLIT_GROUP)
@@ -103,6 +106,8 @@ def evaluate_windows(inpainter, windows: np.ndarray, protocols=PROTOCOLS, hierar
             _score_latent_methods(inpainter.model, bar_tokens, split, metrics, data.num_classes, seed)
             if hierarchical is not None:
                 _score_search(hierarchical, batch, split, metrics["hierarchical_search"], search_steps, seed)
+            if vq is not None:
+                vq.score(batch, split, metrics["vq_masked_prior"], seed)
         results[protocol] = {
             "split": "6 past / 4 missing / 6 future" if protocol == "A" else
                      f"random per {RANDOM_SPLIT_GROUP} windows: {split_range.min_gap}.."

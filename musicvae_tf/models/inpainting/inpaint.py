@@ -121,13 +121,17 @@ def check_gap(config: Config, gap_length: int) -> None:
 
 
 def load_inpainter(run: str | Path, search_steps: int = 100):
-    """A latent-RNN inpainter for an inpainting run dir, or a latent-search one for a MusicVAE run
-    (either may be a shipped model's name)."""
+    """A latent-RNN inpainter for an inpainting run dir, a code-prior one for a VQ-VAE run, or a
+    latent-search one for a MusicVAE run (either may be a shipped model's name)."""
     from musicvae_tf.models.loading import load_keras_file
     from musicvae_tf.models.registry import family_hooks
     from musicvae_tf.training.run_files import MODEL_FILE
 
     run, config = inpainter_config(run)
+    if config.family == "vq_vae":
+        from musicvae_tf.models.vq_vae.inpaint import load_vq_inpainter
+
+        return load_vq_inpainter(run, config)
     model_path = run / MODEL_FILE
     model = load_keras_file(model_path)
     family_hooks(config.family).check_model(model, config, model_path)
