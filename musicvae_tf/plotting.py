@@ -40,6 +40,8 @@ def plot_piano_roll(tokens_or_note_sequence, path: str | Path, data_config: Data
                              sharex=True, squeeze=False)
     for row, lane in enumerate(lanes):
         _draw(axes[row][0], lane, num_bars, data_config, _pitch_span([lane.notes]), highlight_bars)
+        if len(lanes) > 1:
+            axes[row][0].set_ylabel(lane.name, fontsize=9)
         if row < len(lanes) - 1:
             axes[row][0].set_xlabel("")
     if title:
@@ -64,6 +66,8 @@ def plot_token_grid(list_of_tokens: Sequence, path: str | Path, data_config: Dat
     for row, (index, lane) in enumerate(rows):
         ax = axes[row][0]
         _draw(ax, lane, num_bars, data_config, spans[lane.name], None)
+        if len(parsed[index][0]) > 1:
+            ax.set_ylabel(lane.name, fontsize=9)
         if titles is not None and (row == 0 or rows[row - 1][0] != index):
             ax.set_title(titles[index], fontsize=9, loc="left")
         if row < len(rows) - 1:
@@ -91,6 +95,8 @@ def plot_token_matrix(rows: Sequence[Sequence], path: str | Path, data_config: D
             for index, lane in enumerate(lanes):
                 ax = axes[r * num_lanes + index][c]
                 _draw(ax, lane, num_bars, data_config, spans[lane.name], None)
+                if num_lanes > 1 and c == 0:
+                    ax.set_ylabel(lane.name, fontsize=8)
                 if titles is not None and index == 0:
                     ax.set_title(titles[r][c], fontsize=8, loc="left")
                 if r * num_lanes + index < num_rows - 1:
