@@ -166,11 +166,15 @@ def test_unknown_extra_variable_is_named(tmp_path, capsys):
     assert "decoder/nade/w_enc has no place" in line
 
 
-def test_trio_checkpoint_is_refused_as_unsupported(tmp_path, capsys):
-    arrays = {f"core_decoder/core_decoder_0/{k}": v for k, v in checkpoint_arrays("mel_2bar_tiny").items()}
-    prefix = write_tf1_checkpoint(tmp_path / "model.ckpt-1", arrays)
+def test_trio_checkpoint_into_a_melody_config_names_the_classes(tmp_path, capsys):
+    """Trio checkpoints (core_decoder/core_decoder_<k>) import with a trio config
+    (tests/test_trio_model.py); a melody config refuses them in one line."""
+    from multitrack_support import magenta_shapes, random_arrays
+
+    shapes = magenta_shapes(692, [16], 8, [12], [90, 90, 512], conductor_units=[10])
+    prefix = write_tf1_checkpoint(tmp_path / "model.ckpt-1", random_arrays(shapes))
     line = one_line_error(import_argv("hierdec-mel_16bar", prefix, tmp_path / "out"), capsys)
-    assert "core_decoder/core_decoder_0/" in line and "does not build yet" in line
+    assert "predicts 90 + 90 + 512 token classes but config hierdec-mel_16bar has 90" in line
 
 
 def test_magentajs_config_must_describe_the_same_melodies(tmp_path, capsys):

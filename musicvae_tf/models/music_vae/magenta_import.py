@@ -15,12 +15,16 @@ from typing import Any
 
 import numpy as np
 
-from musicvae_tf.config import Config
+from data_pipelines.encodings import encoding_for
 from data_pipelines.errors import MusicVAEError
+from musicvae_tf.config import Config
 from musicvae_tf.models.music_vae.magenta_checkpoint import open_checkpoint
 from musicvae_tf.models.music_vae.magenta_layout import check_checkpoint, checkpoint_sizes, magenta_layout
 
 PROVENANCE_FILE = "provenance.json"
+# data.encoding -> the magenta-js data converter of the same windows.
+_JS_CONVERTERS = {"melody": "MelodyConverter", "drums": "DrumsConverter",
+                  "trio": "TrioConverter"}
 _SIZE_FIELDS = ("encoder", "encoder_units", "latent_dim", "decoder_units", "conductor_units")
 
 
@@ -38,12 +42,14 @@ def resolve_config(reader, config: Config) -> tuple[Config, list[str]]:
     """``config`` with the checkpoint's model sizes, and a ``field: config -> checkpoint`` line per change."""
     _check_js_config(reader.js_config, config)
     sizes = checkpoint_sizes(reader.shapes, config.model.decoder, config.name)
-    classes = sizes.pop("num_classes")
-    if classes != config.data.num_classes:
-        raise MusicVAEError(f"checkpoint predicts {classes} token classes but config {config.name} "
-                            f"has {config.data.num_classes} (pitches {config.data.min_pitch}.."
-                            f"{config.data.max_pitch}); drum and multi-track checkpoints are not "
-                            f"supported yet")
+    splits = sizes.pop("output_splits")
+    wanted = encoding_for(config.data).output_splits
+    # One projection (a flat decoder) covers every split, so only the total can be compared.
+    if (splits if len(splits) > 1 else sum(splits)) != (wanted if len(splits) > 1 else sum(wanted)):
+        raise MusicVAEError(f"checkpoint predicts {_classes(splits)} token classes but config "
+                            f"{config.name} has {_classes(wanted)} (data.encoding "
+                            f"{config.data.encoding}, pitches {config.data.min_pitch}.."
+                            f"{config.data.max_pitch})")
     _check_encoder_input(reader.shapes, config)
     current = {field: getattr(config.model, field) for field in _SIZE_FIELDS}
     differences = [f"model.{field}: {_show(current[field])} -> {_show(sizes[field])}"
@@ -97,22 +103,37 @@ def import_magenta(checkpoint: str | Path, config: Config, out_dir: str | Path) 
 
 
 def _check_js_config(js_config: dict | None, config: Config) -> None:
-    """A magenta-js ``config.json`` must describe the same melodies as ``config``."""
+    """A magenta-js ``config.json`` must describe the same windows as ``config``: its converter
+    type, step and segment counts, and pitch ranges (a trio's under ``melArgs``/``bassArgs``)."""
     if js_config is None:
         return
     converter = js_config.get("dataConverter") or {}
     kind, args = converter.get("type"), converter.get("args") or {}
-    if kind != "MelodyConverter":
-        raise MusicVAEError(f"magenta-js checkpoint uses a {kind} data converter; only "
-                            f"MelodyConverter models are supported yet")
     data = config.data
-    wanted = {"numSteps": data.num_steps, "minPitch": data.min_pitch, "maxPitch": data.max_pitch,
-              "numSegments": data.num_bars if config.model.decoder == "hierarchical" else 0}
-    for key, value in wanted.items():
-        found = args.get(key, 0 if key == "numSegments" else None)
-        if found is not None and int(found) != value:
-            raise MusicVAEError(f"magenta-js config.json has {key} {found} but config {config.name} "
-                                f"needs {value}")
+    expected = _JS_CONVERTERS.get(data.encoding)
+    if kind != expected:
+        raise MusicVAEError(f"magenta-js checkpoint uses a {kind} data converter but config "
+                            f"{config.name} (data.encoding {data.encoding}) needs "
+                            f"{expected or 'a converter magenta-js does not have'}")
+    checks = [(args, {"numSteps": data.num_steps,
+                      "numSegments": data.num_bars if config.model.decoder == "hierarchical"
+                      else 0})]
+    pitches = {"minPitch": data.min_pitch, "maxPitch": data.max_pitch}
+    if data.encoding == "melody":
+        checks.append((args, pitches))
+    elif data.encoding == "trio":
+        checks += [(args.get("melArgs") or {}, pitches), (args.get("bassArgs") or {}, pitches)]
+    for where, wanted in checks:
+        for key, value in wanted.items():
+            found = where.get(key, 0 if key == "numSegments" else None)
+            if found is not None and int(found) != value:
+                raise MusicVAEError(f"magenta-js config.json has {key} {found} but config "
+                                    f"{config.name} needs {value}")
+
+
+def _classes(splits) -> str:
+    """``90`` for one split, ``90 + 90 + 512`` for several."""
+    return " + ".join(str(size) for size in splits)
 
 
 def _check_encoder_input(shapes, config: Config) -> None:

@@ -110,7 +110,9 @@ def magenta_layout(model) -> list[MagentaVariable]:
 
 def checkpoint_sizes(shapes: Mapping[str, tuple[int, ...]], decoder: str,
                      config_name: str) -> dict[str, Any]:
-    """Model sizes read off Magenta variable shapes, as ``ModelConfig`` fields plus ``num_classes``.
+    """Model sizes read off Magenta variable shapes, as ``ModelConfig`` fields plus
+    ``output_splits`` (the classes of each bar-decoder core: one entry unless the checkpoint has
+    ``core_decoder_<k>`` cores; a flat multi-output decoder has one projection over all splits).
 
     ``decoder`` ("flat" or "hierarchical", from config ``config_name``) says which names to look
     for; a checkpoint of another family fails naming the first variable it lacks.
@@ -130,15 +132,22 @@ def checkpoint_sizes(shapes: Mapping[str, tuple[int, ...]], decoder: str,
         sizes = {"encoder": "flat", "encoder_units": shapes.layer_units(lambda i: (
             f"encoder/cell_{i}/bidirectional_rnn/fw/multi_rnn_cell/cell_0/lstm_cell/bias"))}
     sizes["latent_dim"] = shapes.vector_size("encoder/mu/bias")
-    prefix = "decoder"
+    prefixes = ["decoder"]
     if decoder == "hierarchical":
         sizes["conductor_units"] = shapes.layer_units(
             lambda i: f"decoder/hierarchical_level_0/cell_{i}/lstm_cell/bias")
-        prefix = "core_decoder/decoder"
+        # A SplitMultiOutLstmDecoder (trio) has one core per output track, core_decoder_<k>.
+        cores = 0
+        while any(name.startswith(f"core_decoder/core_decoder_{cores}/") for name in shapes.shapes):
+            cores += 1
+        prefixes = ([f"core_decoder/core_decoder_{k}/decoder" for k in range(cores)]
+                    or ["core_decoder/decoder"])
     else:
         sizes["conductor_units"] = ()
-    sizes["decoder_units"] = shapes.layer_units(lambda i: f"{prefix}/multi_rnn_cell/cell_{i}/lstm_cell/bias")
-    sizes["num_classes"] = shapes.vector_size(f"{prefix}/output_projection/bias")
+    sizes["decoder_units"] = shapes.layer_units(
+        lambda i: f"{prefixes[0]}/multi_rnn_cell/cell_{i}/lstm_cell/bias")
+    sizes["output_splits"] = tuple(shapes.vector_size(f"{prefix}/output_projection/bias")
+                                   for prefix in prefixes)
     return sizes
 
 
@@ -237,8 +246,6 @@ class _Shapes:
 def _refuse_other_families(shapes: Mapping[str, tuple[int, ...]]) -> None:
     """One clear line for Magenta model families this package does not build."""
     families = (
-        ("core_decoder/core_decoder_", "one bar decoder per instrument (trio and multi-track "
-                                       "models)"),
         ("decoder/hierarchical_level_1/", "a decoder hierarchy of more than one level"),
     )
     for prefix, what in families:
