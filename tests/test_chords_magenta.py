@@ -9,6 +9,8 @@ chord rows sit where Magenta puts them); exporting gives the checkpoint back.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -162,3 +164,31 @@ def test_a_chord_checkpoint_under_a_melody_config_is_a_clear_error(imported, tmp
     err = capsys.readouterr().err.strip()
     assert code == 1 and len(err.splitlines()) == 1
     assert "49 more than config cat-mel_2bar_small's" in err and "melody_chords" in err, err
+
+
+@pytest.mark.parametrize("config_name, chord_encoder, words", [
+    ("cat-mel_2bar_med_chords", "TriadChordEncoder", None),
+    ("cat-mel_2bar_med_chords", None, None),
+    ("cat-mel_2bar_med_chords", "PitchChordEncoder", "chordEncoder PitchChordEncoder but config "
+     "cat-mel_2bar_med_chords (data.encoding melody_chords) needs TriadChordEncoder"),
+    ("cat-mel_2bar_small", "TriadChordEncoder", "needs none"),
+])
+def test_a_magentajs_chord_encoder_must_be_the_triads(config_name, chord_encoder, words):
+    import types
+
+    from data_pipelines.errors import MusicVAEError
+    from musicvae_tf.config import load_config
+    from musicvae_tf.models.music_vae.magenta_import import resolve_config
+
+    js = {"type": "MusicVAE", "dataConverter": {"type": "MelodyConverter", "args": {
+        "numSteps": STEPS, "minPitch": 60, "maxPitch": 67}}}
+    if chord_encoder:
+        js["chordEncoder"] = chord_encoder
+    reader = types.SimpleNamespace(js_config=js, shapes={
+        name: value.shape for name, value in synthetic_checkpoint().items()})
+    config = load_config(config_name, SETTINGS)
+    if words is None:
+        assert resolve_config(reader, config)[0].model.encoder_units == (ENC,)
+    else:
+        with pytest.raises(MusicVAEError, match=re.escape(words)):
+            resolve_config(reader, config)

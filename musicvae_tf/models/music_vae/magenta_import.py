@@ -23,8 +23,8 @@ from musicvae_tf.models.music_vae.magenta_layout import check_checkpoint, checkp
 
 PROVENANCE_FILE = "provenance.json"
 # data.encoding -> the magenta-js data converter of the same windows.
-_JS_CONVERTERS = {"melody": "MelodyConverter", "drums": "DrumsConverter",
-                  "trio": "TrioConverter"}
+_JS_CONVERTERS = {"melody": "MelodyConverter", "melody_chords": "MelodyConverter",
+                  "drums": "DrumsConverter", "trio": "TrioConverter"}
 _SIZE_FIELDS = ("encoder", "encoder_units", "latent_dim", "decoder_units", "conductor_units")
 
 
@@ -119,7 +119,14 @@ def _check_js_config(js_config: dict | None, config: Config) -> None:
                       "numSegments": data.num_bars if config.model.decoder == "hierarchical"
                       else 0})]
     pitches = {"minPitch": data.min_pitch, "maxPitch": data.max_pitch}
-    if data.encoding == "melody":
+    # A chord encoder, when named, must be the 49-class triads (the variable shapes decide else).
+    chords = js_config.get("chordEncoder")
+    wanted_chords = "TriadChordEncoder" if data.encoding == "melody_chords" else None
+    if chords is not None and chords != wanted_chords:
+        raise MusicVAEError(f"magenta-js config.json has chordEncoder {chords} but config "
+                            f"{config.name} (data.encoding {data.encoding}) needs "
+                            f"{wanted_chords or 'none'}")
+    if data.encoding in ("melody", "melody_chords"):
         checks.append((args, pitches))
     elif data.encoding == "trio":
         checks += [(args.get("melArgs") or {}, pitches), (args.get("bassArgs") or {}, pitches)]
