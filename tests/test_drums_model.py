@@ -19,13 +19,17 @@ from musicvae_tf.cli import main
 
 TINY = ["model.encoder_units=[16]", "model.latent_dim=8", "model.decoder_units=[16, 12]",
         "training.batch_size=8", "training.checkpoint_every=1000", "training.summary_every=1000",
-        "data.eval_fraction=0.2", "data.test_fraction=0.2"]
+        "data.eval_fraction=0.2", "data.test_fraction=0.2",
+        # cat-drums_2bar_small's inverse-sigmoid scheduled sampling, fast enough to feed back
+        # samples within 3 steps (the step-by-step decoder over 512 classes).
+        "training.sampling_schedule=inverse_sigmoid", "training.sampling_rate=1"]
 FIRST_PITCHES = {pitches[0] for pitches in DRUM_CLASS_PITCHES}
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    """A tiny drum model trained 3 steps from the CLI on 10 drum MIDI files."""
+    """A tiny drum model trained 3 steps from the CLI on 10 drum MIDI files, with scheduled
+    sampling."""
     root = tmp_path_factory.mktemp("drums")
     write_drum_pieces(root / "midi", 10)
     return tiny_run(root, "demo-drums_2bar", TINY, root / "midi")
@@ -70,6 +74,13 @@ def test_encoder_reads_the_roll_and_the_decoder_the_512_way_one_hot(trained):
     np.testing.assert_array_equal(np.argmax(targets, -1), output_tokens)
     logits = vae.decode_logits(vae.encode(inputs)[0], targets)
     assert logits.shape[1:] == (32, NUM_DRUM_TOKENS)
+
+
+def test_training_fed_back_its_own_samples(trained):
+    import json
+
+    last = json.loads((trained / "metrics.jsonl").read_text().splitlines()[-1])
+    assert last["step"] == 3 and last["sampling_probability"] > 0.5
 
 
 def _drum_notes(path):
