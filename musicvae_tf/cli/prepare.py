@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-HELP = "Extract N-bar melody windows from MIDI, ABC, NoteSequence TFRecords or music21 corpora."
+HELP = ("Extract N-bar windows (melody, drums, trio, ...: the config's data.encoding) from MIDI, ABC, "
+        "NoteSequence TFRecords or music21 corpora.")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
