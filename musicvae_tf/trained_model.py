@@ -141,6 +141,16 @@ class TrainedModel:
         control = next(i for i, t in enumerate(self.encoding.tracks) if t.role == CONTROL)
         return np.asarray(tokens)[..., control]
 
+    def output_columns(self, tokens) -> np.ndarray:
+        """What the decoder predicts of windows: the tokens themselves, or without their control
+        (chord) column for a chord-conditioned model."""
+        if not self.has_controls:
+            return np.asarray(tokens)
+        return np.asarray(tokens)[..., self._output_tracks()]
+
+    def _output_tracks(self) -> list[int]:
+        return [i for i, t in enumerate(self.encoding.tracks) if t.role != CONTROL]
+
     def _require_chords(self) -> None:
         if not self.has_controls or not hasattr(self.encoding, "chord_steps"):
             raise UsageError(f"chords need a chord-conditioned model (data.encoding "
@@ -215,7 +225,7 @@ class TrainedModel:
         tokens = np.concatenate(chunks)
         if not rows:
             return tokens
-        outputs = [i for i, t in enumerate(self.encoding.tracks) if t.role != CONTROL]
+        outputs = self._output_tracks()
         windows[..., outputs] = tokens.reshape(*tokens.shape[:2], len(outputs))
         return windows.reshape(rows, -1, windows.shape[-1])
 

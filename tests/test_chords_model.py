@@ -249,3 +249,15 @@ def test_decoder_inputs_depend_on_the_chords_and_keras_round_trip(trained, tmp_p
                                   tokens)
     _, mu, _ = model.encode_tokens(tokens)
     np.testing.assert_allclose(again.encode_tokens(tokens)[1], mu, rtol=1e-6, atol=1e-6)
+
+
+def test_encode_reconstructs_each_window_under_its_own_chords(trained, capsys):
+    out = trained / "encoded"
+    assert main(["encode", "--model", str(trained / "run"), "--input",
+                 str(trained / "midi" / "piece_03.mid"), "--bar", "2", "--seed", "1",
+                 "--temperature", "0", "--no-wav", "--out", str(out)]) == 0
+    share = int(capsys.readouterr().out.split("reconstruction ")[1].split("%")[0])
+    _, chords_in = _melody_and_chords(out / "input_000.mid")
+    _, chords_out = _melody_and_chords(out / "recon_000.mid")
+    assert chords_in and chords_out == chords_in
+    assert 0 <= share <= 100

@@ -41,7 +41,9 @@ def run(args: argparse.Namespace) -> int:
     model = TrainedModel.load(args.model)
     seed = common.resolve_seed(args.seed)
     encoded = model.encode(list(args.input), bar=args.bar, seed=seed)
-    recon = model.decode_tokens(encoded.mu, temperature=temperature, seed=seed)
+    # A chord-conditioned model reconstructs each window under its own chords.
+    chords = model.chords_of(encoded.tokens) if model.has_controls else None
+    recon = model.decode_tokens(encoded.mu, temperature=temperature, seed=seed, chords=chords)
 
     writer = common.output_writer(args, model.data_config)
     buffer = io.BytesIO()
@@ -52,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
              bar_offset=np.asarray([w.bar_offset for w in encoded.windows]))
     writer.add(atomic_write_bytes(writer.out_dir / "latents.npz", buffer.getvalue()))
     width = max(3, len(str(len(recon) - 1)))
-    accuracies = (recon == encoded.tokens).reshape(len(recon), -1).mean(axis=1)
+    same = model.output_columns(recon) == model.output_columns(encoded.tokens)
+    accuracies = same.reshape(len(recon), -1).mean(axis=1)
     for index, (window, tokens, accuracy) in enumerate(zip(encoded.windows, recon, accuracies)):
         stem = f"{index:0{width}d}"
         where = f"{window.source}, melody {window.melody_index}, bar {window.bar_offset + 1}"
