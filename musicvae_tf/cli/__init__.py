@@ -26,6 +26,7 @@ COMMANDS = {
     "train-inpainting": "musicvae_tf.cli.train_inpainting",
     "evaluate-inpainting": "musicvae_tf.cli.evaluate_inpainting",
     "inpaint": "musicvae_tf.cli.inpaint",
+    "serve": "musicvae_tf.cli.serve",
     "import-magenta": "musicvae_tf.cli.import_magenta",
     "export-magenta": "musicvae_tf.cli.export_magenta",
 }

@@ -168,6 +168,9 @@ CASES = [
       "--out", "{tmp}/o"], BAD_INPUT, ""),
     (["inpaint", "--model", "folk-inpaint", "--input", "{tmp}/tune.mid", "--bars", "2-3", "--out",
       "{tmp}/afile"], BAD_INPUT, "is a file"),
+    # serve: both fail before any port is bound or model loaded
+    (["serve", "--port", "0"], USAGE, "a port must lie in 1..65535"),
+    (["serve", "--model", "folk-mel_2bar", "{tmp}/nowhere"], BAD_INPUT, "model not found"),
     # evaluate-inpainting, import-magenta, export-magenta
     (["evaluate-inpainting", "--model", "folk-inpaint", "--data", "{tmp}/adir", "--out",
       "{tmp}/adir"], BAD_INPUT, "is a folder"),

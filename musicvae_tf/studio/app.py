@@ -1,0 +1,230 @@
+"""The studio's web app (Starlette): the page, its static files and the JSON API over :class:`Studio`.
+
+Routes: ``GET /`` the page, ``GET /static/*``, ``GET /api/models``, and ``POST /api/sample``,
+``/api/interpolate``, ``/api/piece``, ``/api/inpaint`` (multipart forms: MIDI uploads or one of the
+held-out tunes), ``/api/midi`` (JSON: a result's tokens -> a MIDI file). Errors are JSON
+``{"error": "one line"}``: 400 for bad input (the CLI's message), 413 for an upload over the limit.
+
+Uploads are read into memory (Starlette spools a large part to a temporary file it names itself) and
+parsed from bytes: nothing the client sends is used as a path. Model calls run in a worker thread,
+so the server keeps answering (the page, its progress) while a model works.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from data_pipelines.errors import MusicVAEError, UsageError, describe_os_error
+from musicvae_tf.studio.service import Studio, held_out_tune, parse_bar, parse_number, parse_seed, read_upload
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+# Largest MIDI file accepted (a long folk tune is a few KiB); a request holds at most two.
+MAX_UPLOAD_BYTES = 1024 * 1024
+_FORM_OVERHEAD = 64 * 1024
+
+log = logging.getLogger("musicvae_tf.studio")
+
+
+class UploadTooLarge(Exception):
+    """A request body or an uploaded file over the limit (answered with 413)."""
+
+
+def create_app(studio: Studio, max_upload_bytes: int = MAX_UPLOAD_BYTES,
+               allowed_hosts: list[str] | None = None) -> Starlette:
+    """The web app over ``studio``; ``allowed_hosts`` (e.g. localhost names) refuses other Host
+    headers, which keeps a page of another site from reaching a localhost server by DNS rebinding."""
+    api = _Api(studio, max_upload_bytes)
+    routes = [
+        Route("/", _index),
+        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+        Route("/api/models", api.models),
+        Route("/api/sample", api.sample, methods=["POST"]),
+        Route("/api/interpolate", api.interpolate, methods=["POST"]),
+        Route("/api/piece", api.piece, methods=["POST"]),
+        Route("/api/inpaint", api.inpaint, methods=["POST"]),
+        Route("/api/midi", api.midi, methods=["POST"]),
+    ]
+    middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)] if allowed_hosts else []
+    return Starlette(routes=routes, middleware=middleware)
+
+
+async def _index(request: Request) -> Response:
+    return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
+
+
+def _answers_errors(handler):
+    """Turn the errors of a route into one-line JSON answers."""
+
+    @functools.wraps(handler)
+    async def wrapped(self, request: Request) -> Response:
+        try:
+            return await handler(self, request)
+        except UploadTooLarge as exc:
+            return _error(str(exc), 413)
+        except MusicVAEError as exc:
+            return _error(str(exc), 400)
+        except OSError as exc:
+            log.exception("studio request failed")
+            return _error(describe_os_error(exc), 500)
+        except Exception as exc:  # A bug: keep the server up, tell the page, log the traceback.
+            log.exception("studio request failed")
+            return _error(f"internal error ({type(exc).__name__}): {exc}", 500)
+
+    return wrapped
+
+
+def _error(message: str, status: int) -> JSONResponse:
+    return JSONResponse({"error": " ".join(message.split())}, status_code=status)
+
+
+class _Api:
+    """The API routes, bound to one studio and one upload limit."""
+
+    def __init__(self, studio: Studio, max_upload_bytes: int):
+        self.studio = studio
+        self.max_upload_bytes = max_upload_bytes
+
+    async def models(self, request: Request) -> Response:
+        """Models, held-out tunes and limits."""
+        return JSONResponse({**self.studio.describe(), "max_upload_bytes": self.max_upload_bytes})
+
+    @_answers_errors
+    async def sample(self, request: Request) -> Response:
+        """Form: model, count, temperature, seed (empty: random)."""
+        form, _ = await self._read(request)
+        return JSONResponse(await run_in_threadpool(
+            self.studio.sample, _text(form, "model"), parse_number("count", _text(form, "count", "4"), int),
+            parse_number("temperature", _text(form, "temperature", "0.5")), parse_seed(form.get("seed"))))
+
+    @_answers_errors
+    async def interpolate(self, request: Request) -> Response:
+        """Form: model, a / b (MIDI files) or a_tune / b_tune (held-out tunes), a_bar / b_bar (window
+        start bars, empty: the first window), steps, method, temperature, seed."""
+        form, sources = await self._read(request, ("a", "b"))
+        steps = parse_number("steps", _text(form, "steps", "5"), int)
+        temperature = parse_number("temperature", _text(form, "temperature", "0.5"))
+        seed = parse_seed(form.get("seed"))
+        bars = (parse_bar("bar", form.get("a_bar")), parse_bar("bar", form.get("b_bar")))
+
+        def work():
+            inputs = [_open(source) for source in sources.values()]
+            return self.studio.interpolate(_text(form, "model"), inputs, steps, _text(form, "method", "slerp"),
+                                           temperature, seed, bars)
+
+        return JSONResponse(await run_in_threadpool(work))
+
+    @_answers_errors
+    async def piece(self, request: Request) -> Response:
+        """Form: model (an inpainter), file or tune: the piece as that model reads it."""
+        form, sources = await self._read(request, ("file",))
+        return JSONResponse(await run_in_threadpool(
+            lambda: self.studio.piece(_text(form, "model"), *_open(sources["file"]))))
+
+    @_answers_errors
+    async def inpaint(self, request: Request) -> Response:
+        """Form: model, file or tune, bars (FIRST-LAST from 1), count, temperature, seed."""
+        form, sources = await self._read(request, ("file",))
+        count = parse_number("count", _text(form, "count", "1"), int)
+        temperature = parse_number("temperature", _text(form, "temperature", "0.5"))
+        seed = parse_seed(form.get("seed"))
+        return JSONResponse(await run_in_threadpool(
+            lambda: self.studio.inpaint(_text(form, "model"), *_open(sources["file"]), _text(form, "bars"), count,
+                                        temperature, seed)))
+
+    @_answers_errors
+    async def midi(self, request: Request) -> Response:
+        """JSON ``{"model", "tokens", "qpm", "name"}`` -> ``audio/midi``."""
+        body = await _limited_body(request, self.max_upload_bytes)
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            raise UsageError("the request is not JSON") from None
+        if not isinstance(payload, dict):
+            raise UsageError("the request must be a JSON object")
+        data = await run_in_threadpool(self.studio.midi, str(payload.get("model", "")), payload.get("tokens"),
+                                       payload.get("qpm", 120))
+        return Response(data, media_type="audio/midi",
+                        headers={"Content-Disposition": 'attachment; filename="musicvae.mid"'})
+
+    async def _read(self, request: Request, files: tuple[str, ...] = ()) -> tuple[dict, dict]:
+        """The form's text fields and, per name in ``files``, its source (see :meth:`_source`)."""
+        limit = 2 * self.max_upload_bytes + _FORM_OVERHEAD
+        _check_length(request, limit)
+        form = await Request(request.scope, _counting_receive(request.receive, limit)).form(
+            max_files=2, max_fields=16)
+        try:
+            fields = {key: value for key, value in form.items() if isinstance(value, str)}
+            sources = {key: await self._source(form, key) for key in files}
+        finally:
+            await form.close()
+        return fields, sources
+
+    async def _source(self, form, key: str) -> tuple:
+        """``("upload", bytes, name)`` for a file field ``key``, else ``("tune", id)`` for ``key_tune``."""
+        upload = form.get(key)
+        if isinstance(upload, UploadFile) and (upload.filename or upload.size):
+            data = await upload.read(self.max_upload_bytes + 1)
+            if len(data) > self.max_upload_bytes:
+                raise UploadTooLarge(f"{upload.filename}: larger than the upload limit of "
+                                     f"{self.max_upload_bytes // 1024} KiB")
+            return "upload", data, upload.filename
+        tune = form.get(f"{key}_tune") if key != "file" else form.get("tune")
+        if isinstance(tune, str) and tune:
+            return ("tune", tune)
+        raise UsageError(f"give a MIDI file or a held-out tune for {key if key != 'file' else 'the piece'}")
+
+
+def _open(source: tuple):
+    """``(label, NoteSequence)`` of a source from :meth:`_Api._source` (in the worker thread)."""
+    if source[0] == "upload":
+        return read_upload(source[1], source[2])
+    return held_out_tune(source[1])
+
+
+def _text(form, key: str, default: str | None = None) -> str:
+    value = form.get(key)
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    if default is None:
+        raise UsageError(f"{key} is missing")
+    return default
+
+
+def _check_length(request: Request, limit: int) -> None:
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit:
+        raise UploadTooLarge(f"request too large: at most {limit // 1024} KiB")
+
+
+def _counting_receive(receive, limit: int):
+    """``receive`` that stops a body (chunked or lying about its length) once it passes ``limit``."""
+    received = 0
+
+    async def counted():
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise UploadTooLarge(f"request too large: at most {limit // 1024} KiB")
+        return message
+
+    return counted
+
+
+async def _limited_body(request: Request, limit: int) -> bytes:
+    _check_length(request, limit)
+    return await Request(request.scope, _counting_receive(request.receive, limit)).body()
