@@ -5,7 +5,8 @@ loss ``beta * mean((z_e - sg(e_k))^2)`` (the codebook itself gets no gradient: S
 ``VectorQuantizerEMA``). Each training step moves the cluster counts ``N`` and sums ``m`` by EMA
 with Laplace smoothing and sets ``e = m / N``; the first step fills the codebook from random
 encoder outputs, and every code whose EMA count falls below ``dead_threshold`` is replaced by a
-random encoder output of the current batch (Jukebox's restart).
+random encoder output of the current batch (Jukebox's restart). Under a mirrored strategy the
+replicas' updates are averaged (``aggregation="mean"``), so every replica keeps one codebook.
 """
 
 from __future__ import annotations
@@ -31,13 +32,13 @@ class VectorQuantizerEMA(keras.layers.Layer):
     def build(self, input_shape=None):
         shape = (self.codebook_size, self.code_dim)
         self.codebook = self.add_weight(shape=shape, initializer="random_normal",
-                                        trainable=False, name="codebook")
+                                        trainable=False, aggregation="mean", name="codebook")
         self.ema_count = self.add_weight(shape=(self.codebook_size,), initializer="zeros",
-                                         trainable=False, name="ema_count")
+                                         trainable=False, aggregation="mean", name="ema_count")
         self.ema_sum = self.add_weight(shape=shape, initializer="zeros", trainable=False,
-                                       name="ema_sum")
+                                       aggregation="mean", name="ema_sum")
         self.initialized = self.add_weight(shape=(), initializer="zeros", trainable=False,
-                                           name="initialized")
+                                           aggregation="mean", name="initialized")
         self.built = True
 
     def nearest(self, z_e):
@@ -68,28 +69,21 @@ class VectorQuantizerEMA(keras.layers.Layer):
         flat = tf.reshape(tf.stop_gradient(tf.cast(z_e, tf.float32)), [-1, self.code_dim])
         random_rows = self._random_rows(flat, seed)
 
-        def initialise():
-            self.codebook.assign(random_rows)
-            self.ema_sum.assign(random_rows)
-            self.ema_count.assign(tf.ones([self.codebook_size]))
-            self.initialized.assign(1.0)
-            return tf.constant(self.codebook_size, tf.int32)
-
-        def step():
-            one_hot = tf.one_hot(tf.reshape(codes, [-1]), self.codebook_size)
-            count = self.decay * self.ema_count + (1.0 - self.decay) * tf.reduce_sum(one_hot, 0)
-            total = tf.reduce_sum(count)
-            smoothed = (count + self.epsilon) / (total + self.codebook_size * self.epsilon) * total
-            sums = self.decay * self.ema_sum + (1.0 - self.decay) * tf.matmul(
-                one_hot, flat, transpose_a=True)
-            dead = count < self.dead_threshold
-            dead_rows = dead[:, tf.newaxis]
-            self.ema_count.assign(tf.where(dead, 1.0, count))
-            self.ema_sum.assign(tf.where(dead_rows, random_rows, sums))
-            self.codebook.assign(tf.where(dead_rows, random_rows, sums / smoothed[:, tf.newaxis]))
-            return tf.reduce_sum(tf.cast(dead, tf.int32))
-
-        return tf.cond(self.initialized > 0, step, initialise)
+        # No tf.cond around the assignments: under a mirrored strategy each one is a merge_call.
+        one_hot = tf.one_hot(tf.reshape(codes, [-1]), self.codebook_size)
+        count = self.decay * self.ema_count + (1.0 - self.decay) * tf.reduce_sum(one_hot, 0)
+        total = tf.reduce_sum(count)
+        smoothed = (count + self.epsilon) / (total + self.codebook_size * self.epsilon) * total
+        sums = self.decay * self.ema_sum + (1.0 - self.decay) * tf.matmul(
+            one_hot, flat, transpose_a=True)
+        first = self.initialized <= 0
+        dead = tf.logical_or(count < self.dead_threshold, first)
+        dead_rows = dead[:, tf.newaxis]
+        self.ema_count.assign(tf.where(dead, 1.0, count))
+        self.ema_sum.assign(tf.where(dead_rows, random_rows, sums))
+        self.codebook.assign(tf.where(dead_rows, random_rows, sums / smoothed[:, tf.newaxis]))
+        self.initialized.assign(1.0)
+        return tf.reduce_sum(tf.cast(dead, tf.int32))
 
     def _random_rows(self, flat, seed):
         """``codebook_size`` random rows of ``flat``, with noise of std ``0.01 / sqrt(D)``
