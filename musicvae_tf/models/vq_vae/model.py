@@ -48,7 +48,8 @@ class CodeBarDecoder(HierarchicalDecoder):
 @keras.saving.register_keras_serializable(package="musicvae_tf")
 class VQVAE(keras.Model):
     """Encoder inputs ``[B, U * S, input_depth]`` -> per-bar vectors ``z_e [B, U, G, D]``
-    (``D = latent_dim / G``) -> codes ``[B, U, G]`` -> logits ``[B, U * S, num_classes]``.
+    (``D = latent_dim / G``; batch-normalised with ``batch_norm``) -> codes ``[B, U, G]`` ->
+    logits ``[B, U * S, num_classes]``.
 
     ``encode`` and ``sample_tokens`` take the flat pre-quantisation vectors ``[B, U * latent_dim]``
     (what ``TrainedModel`` calls z): decoding snaps each group to its nearest code first.
@@ -57,7 +58,8 @@ class VQVAE(keras.Model):
     def __init__(self, num_classes, num_bars, steps_per_bar, encoder_units, latent_dim,
                  num_groups, codebook_size, decoder_units=(512, 512), lstm_impl="auto",
                  decay=0.99, epsilon=1e-5, commitment=0.25, dead_threshold=1.0,
-                 output_splits=None, input_depth=None, control_depth=0, **kwargs):
+                 batch_norm=True, output_splits=None, input_depth=None, control_depth=0,
+                 **kwargs):
         super().__init__(**kwargs)
         self.num_classes = int(num_classes)
         self.output_splits = [int(s) for s in (output_splits or [self.num_classes])]
@@ -74,6 +76,10 @@ class VQVAE(keras.Model):
         self.bar_encoder = LSTMStack(self.encoder_units, input_dim=self.input_depth,
                                      bidirectional=True, impl=self.lstm_impl, name="bar_encoder")
         self.projection = keras.layers.Dense(self.latent_dim, dtype="float32", name="pre_quantize")
+        self.batch_norm = bool(batch_norm)
+        self.normalization = keras.layers.BatchNormalization(
+            center=False, scale=False, momentum=0.9, dtype="float32",
+            name="pre_quantize_norm") if self.batch_norm else None
         self.quantizer = VectorQuantizerEMA(self.codebook_size, self.code_dim, decay, epsilon,
                                             commitment, dead_threshold, name="quantizer")
         self.decoder = CodeBarDecoder(self.decoder_units, self.latent_dim, self.num_classes,
@@ -85,6 +91,8 @@ class VQVAE(keras.Model):
     def build(self, input_shape=None):
         self.bar_encoder.build()
         self.projection.build((None, 2 * self.encoder_units[-1]))
+        if self.normalization is not None:
+            self.normalization.build((None, self.latent_dim))
         self.quantizer.build()
         self.decoder.build()
         self.built = True
@@ -93,6 +101,8 @@ class VQVAE(keras.Model):
         """Pre-quantisation vectors float32 ``[B, U, G, D]``, each bar encoded on its own."""
         bars = tf.reshape(inputs, [-1, self.steps_per_bar, inputs.shape[-1]])
         z_e = self.projection(tf.cast(final_states(self.bar_encoder, bars), tf.float32))
+        if self.normalization is not None:
+            z_e = self.normalization(z_e, training=training)
         return tf.reshape(z_e, [-1, self.num_bars, self.num_groups, self.code_dim])
 
     def quantize_bars(self, z_e):
@@ -155,7 +165,7 @@ class VQVAE(keras.Model):
                       codebook_size=self.codebook_size, decoder_units=self.decoder_units,
                       lstm_impl=self.lstm_impl, decay=quantizer.decay,
                       epsilon=quantizer.epsilon, commitment=quantizer.commitment,
-                      dead_threshold=quantizer.dead_threshold,
+                      dead_threshold=quantizer.dead_threshold, batch_norm=self.batch_norm,
                       output_splits=self.output_splits, input_depth=self.input_depth,
                       control_depth=self.control_depth)
         return config
@@ -169,7 +179,8 @@ def build_model(config) -> VQVAE:
                   latent_dim=sizes.latent_dim, num_groups=vq.num_groups,
                   codebook_size=vq.codebook_size, decoder_units=sizes.decoder_units,
                   lstm_impl=sizes.lstm_impl, decay=vq.decay, epsilon=vq.epsilon,
-                  commitment=vq.commitment, dead_threshold=vq.dead_threshold, name="vq_vae")
+                  commitment=vq.commitment, dead_threshold=vq.dead_threshold,
+                  batch_norm=vq.batch_norm, name="vq_vae")
     model.build()
     return model
 
