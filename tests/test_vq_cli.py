@@ -105,3 +105,20 @@ def test_evaluate_inpainting_scores_the_vq_prior_beside_the_latent_rnn(trained_r
     methods = json.loads(out.read_text())["protocols"]["A"]["methods"]
     assert {"latent_rnn", "vq_masked_prior", "repeat_last_bar"} <= set(methods)
     assert methods["vq_masked_prior"]["gap_tokens"] == methods["latent_rnn"]["gap_tokens"]
+
+
+def test_a_run_still_training_loads_from_its_checkpoint(trained_run, tmp_path):
+    import shutil
+
+    from musicvae_tf.models.loading import load_keras_file, load_run_model
+
+    _, _, run, _ = trained_run
+    copy = tmp_path / "running"
+    copy.mkdir()
+    shutil.copy(run / "config.yaml", copy / "config.yaml")
+    shutil.copytree(run / "ckpt", copy / "ckpt")
+    restored, _, source = load_run_model(copy)
+    exported = load_keras_file(run / "model.keras")
+    assert "ckpt" in source
+    for mine, theirs in zip(restored.weights, exported.weights):
+        np.testing.assert_array_equal(mine.numpy(), theirs.numpy(), err_msg=mine.path)
