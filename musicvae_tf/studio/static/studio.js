@@ -8,7 +8,9 @@ const studio = {
   audio: null,       // AudioContext, made on the first Play (a user gesture)
   playing: null,     // {master, start, secondsPerStep, card, frame}
   scheduledNotes: 0, // notes of the last Play (the browser test reads it)
-  busy: 0,
+  busy: 0,          // requests under way (body[data-busy])
+  progressTimer: null,
+  interpolation: null, // {result, cards} of the last interpolation
   piece: null,       // inpaint: {model, roll, num_bars}
   selection: null,   // inpaint: [first, last] bars, 0-based
 };
