@@ -1,6 +1,7 @@
 """Finding pieces: MIDI files, ABC tunebooks, NoteSequence TFRecords and music21's built-in corpora.
 
 Every piece has a stable id that :func:`load_piece` resolves again:
+``music21:bach/bwv66.6.mxl`` (MusicXML corpora, one piece per file),
 ``path/to/song.mid``, ``path/to/book.abc#12`` (12th tune of the file), ``path/to/data.tfrecord#3``
 (3rd record) and ``music21:oneills1850/0001-0050.abc#12``.
 """
@@ -18,7 +19,10 @@ MIDI_SUFFIXES = (".mid", ".midi")
 ABC_SUFFIXES = (".abc",)
 TFRECORD_SUFFIXES = (".tfrecord", ".tfrecords")
 SUFFIXES = MIDI_SUFFIXES + ABC_SUFFIXES + TFRECORD_SUFFIXES
-MUSIC21_CORPORA = ("essenFolksong", "oneills1850", "ryansMammoth", "airdsAirs")
+MUSIC21_CORPORA = ("essenFolksong", "oneills1850", "ryansMammoth", "airdsAirs", "bach")
+# music21 corpora of MusicXML files (one piece per file; read with note_seq's MusicXML reader).
+MUSICXML_CORPORA = ("bach",)
+MUSICXML_SUFFIXES = (".mxl", ".xml", ".musicxml")
 MUSIC21_PREFIX = "music21:"
 
 
@@ -34,7 +38,7 @@ class Piece:
 class PieceRef:
     """Where to find a piece without loading it (cheap to list and to send to a worker).
 
-    ``kind`` is ``"midi"``, ``"abc"`` (``text`` holds the tune) or ``"notesequence"`` (``offset`` is
+    ``kind`` is ``"midi"``, ``"abc"`` (``text`` holds the tune) or ``"notesequence"``, ``"musicxml"`` (``offset`` is
     the record's byte offset in ``path``, -1 for the damaged rest of a file); ``error`` marks a
     source that could not even be listed.
     """
@@ -72,6 +76,11 @@ def list_pieces(inputs: list[str] | None, corpora: list[str] | None) -> list[Pie
                              f"{MUSIC21_PREFIX}oneills1850 ({', '.join(MUSIC21_CORPORA)})")
         corpus = name[len(MUSIC21_PREFIX):]
         folder = music21_corpus_dir(corpus)
+        if corpus in MUSICXML_CORPORA:
+            refs.extend(PieceRef(f"{MUSIC21_PREFIX}{corpus}/{path.name}", "musicxml", str(path))
+                        for path in sorted(folder.iterdir())
+                        if path.suffix.lower() in MUSICXML_SUFFIXES)
+            continue
         for path in sorted(folder.glob("*.abc")):
             refs.extend(_abc_refs(str(path), f"{MUSIC21_PREFIX}{corpus}/{path.name}"))
     for item in inputs or []:
@@ -135,11 +144,22 @@ def load_ref(ref: PieceRef) -> Piece:
         from data_pipelines.abc_source import abc_tune_to_note_sequence
 
         sequence = abc_tune_to_note_sequence(ref.text, ref.piece_id)
+    elif ref.kind == "musicxml":
+        sequence = _read_musicxml(ref.path)
     else:
         from data_pipelines.tfrecord_source import read_note_sequence
 
         sequence = read_note_sequence(ref.path, ref.offset)
     return Piece(ref.piece_id, sequence)
+
+
+def _read_musicxml(path: str):
+    from data_pipelines._note_seq import note_seq
+
+    try:
+        return note_seq.musicxml_file_to_sequence_proto(path)
+    except Exception as exc:  # the reader raises many kinds of errors for a damaged file
+        raise MusicVAEError(f"{path}: unreadable MusicXML ({type(exc).__name__})") from None
 
 
 def iter_pieces(inputs: list[str] | None, corpora: list[str] | None = None) -> Iterator[Piece]:
@@ -159,6 +179,8 @@ def load_piece(piece_id: str) -> Piece:
     if base.startswith(MUSIC21_PREFIX):
         corpus, _, file_name = base[len(MUSIC21_PREFIX):].partition("/")
         path = str(music21_corpus_dir(corpus) / file_name)
+        if corpus in MUSICXML_CORPORA:
+            return load_ref(PieceRef(base, "musicxml", path))
         refs = _abc_refs(path, base)
     elif os.path.isfile(base):
         refs = _file_refs(os.path.normpath(base))

@@ -15,6 +15,7 @@ ENCODINGS = {
     "melody_chords": "data_pipelines.encodings.chords:ChordMelodyEncoding",
     "drums": "data_pipelines.encodings.drums:DrumsEncoding",
     "trio": "data_pipelines.encodings.trio:TrioEncoding",
+    "pianotree": "data_pipelines.encodings.pianotree:PianoTreeEncoding",
 }
 
 __all__ = ["ENCODINGS", "Encoding", "RollLane", "Track", "encoding_for"]

@@ -30,6 +30,8 @@ FAMILIES = {
                          sections="musicvae_tf.models.inpainting.config"),
     "vq_vae": Family(hooks="musicvae_tf.models.vq_vae.family",
                      sections="musicvae_tf.models.vq_vae.config"),
+    "pianotree": Family(hooks="musicvae_tf.models.pianotree.family",
+                        sections="musicvae_tf.models.pianotree.config"),
 }
 DEFAULT_FAMILY = "music_vae"
 
