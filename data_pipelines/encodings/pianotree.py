@@ -3,9 +3,8 @@ there, sorted by pitch, each with its pitch and duration in steps.
 
 A window is an int array ``[num_steps, max_notes, 2]``: column 0 the pitch (0..127, ``PAD`` =
 128 for an unused slot), column 1 the duration minus one (0..31, 0 in unused slots). Notes longer
-than 32 steps are cut to 32 (counted as ``"long notes cut"``); a note also ends at the window's
-end only when it is played back, not in storage (a window keeps the note's true duration up to
-32 steps). Steps with more than ``max_notes`` onsets keep the lowest ``max_notes`` pitches and
+than 32 steps are cut to 32 (counted as ``"long notes cut"``); a note that outlasts its window
+keeps its duration (up to 32 steps) and plays past the window's end. Steps with more than ``max_notes`` onsets keep the lowest ``max_notes`` pitches and
 count the rest as ``"onsets over max_notes"``; two onsets of one pitch at one step count once.
 
 Every non-drum note of the piece is used (``data.programs`` filters by program when set).

@@ -10,7 +10,13 @@ from data_pipelines.errors import UsageError
 
 @dataclasses.dataclass(frozen=True)
 class PianoTreeSection:
-    """Sizes of the PianoTree VAE (defaults: SPEC_MODELS §C) and its loss weights."""
+    """Sizes of the PianoTree VAE (defaults: SPEC_MODELS §C) and its loss weights.
+
+    ``architecture: roll`` builds the piano-roll baseline instead (``pianotree.pianoroll``): its
+    encoder GRU has ``encoder_time_units`` per direction, its decoder GRU ``decoder_time_units``,
+    its z projection ``z_input``; the other sizes are not read."""
+
+    architecture: str = "tree"
 
     note_embedding: int = 128
     encoder_note_units: int = 256
@@ -24,8 +30,11 @@ class PianoTreeSection:
 
     def validate(self, config) -> None:
         """UsageError when a size is not positive or the data is not the pianotree encoding."""
+        if self.architecture not in ("tree", "roll"):
+            raise UsageError(f"pianotree.architecture must be tree or roll, got "
+                             f"{self.architecture!r}")
         sizes = [getattr(self, f.name) for f in dataclasses.fields(self)
-                 if f.name != "duration_weights"]
+                 if f.name not in ("duration_weights", "architecture")]
         if min(sizes) < 1:
             raise UsageError("pianotree sizes must be >= 1")
         if len(self.duration_weights) != 5:

@@ -8,7 +8,7 @@ from pathlib import Path
 from data_pipelines.errors import MusicVAEError
 from musicvae_tf.training.run_files import CONFIG_FILE
 
-KERAS_MODULES = ("musicvae_tf.models.pianotree.model",)
+KERAS_MODULES = ("musicvae_tf.models.pianotree.model", "musicvae_tf.models.pianotree.pianoroll")
 
 
 def check_model(model, config, model_path: str | Path) -> None:

@@ -326,6 +326,17 @@ class PianoTreeVAE(keras.Model):
         mu, _ = self.encode(inputs, training)
         return mu
 
+    def teacher_forced_tokens(self, inputs, tokens):
+        """Trees of the teacher-forced argmax predictions from the posterior mean: each step's
+        slots up to the first predicted EOS, with their predicted durations."""
+        mu, _ = self.encode(inputs)
+        classes, bits = targets_of(tokens)
+        pitch_logits, bit_logits = self.decode_logits(mu, classes, bits)
+        pitch = tf.argmax(pitch_logits, -1, output_type=tf.int32)[..., :-1]
+        ended = tf.cumsum(tf.cast(pitch == EOS - 1, tf.int32), axis=-1) > 0
+        duration = _bits_value(tf.argmax(bit_logits, -1, output_type=tf.int32))[..., :-1]
+        return tf.stack([tf.where(ended, PAD, pitch), tf.where(ended, 0, duration)], -1)
+
     def sample_tokens(self, z, temperature=0.0, seed=None, controls=None):
         """Trees int32 ``[B, T, N, 2]`` decoded from ``z`` (no controls)."""
         return self.decoder.sample(tf.convert_to_tensor(z, tf.float32), temperature, seed)
@@ -334,12 +345,21 @@ class PianoTreeVAE(keras.Model):
         return {**super().get_config(), **self.sizes}
 
 
-def build_model(config) -> PianoTreeVAE:
-    """A built PianoTree VAE for ``config``."""
+def build_model(config):
+    """A built PianoTree VAE for ``config`` (the piano-roll baseline with
+    ``pianotree.architecture: roll``)."""
     from data_pipelines.encodings.pianotree import max_notes_of
     from musicvae_tf.models.pianotree.config import pianotree_settings
 
     settings = pianotree_settings(config)
+    if settings.architecture == "roll":
+        from musicvae_tf.models.pianotree.pianoroll import PianoRollVAE
+
+        model = PianoRollVAE(config.data.num_steps, max_notes_of(config.data),
+                             config.model.latent_dim, settings.encoder_time_units,
+                             settings.decoder_time_units, settings.z_input)
+        model.build()
+        return model
     model = PianoTreeVAE(config.data.num_steps, max_notes_of(config.data),
                          config.model.latent_dim, settings.note_embedding,
                          settings.encoder_note_units, settings.encoder_time_units,

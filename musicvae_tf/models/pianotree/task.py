@@ -43,7 +43,8 @@ def reconstruction_terms(pitch_logits, bit_logits, classes, bits, weights):
 
 class PianoTreeTask(TrainingTask):
     """The PianoTree VAE's objective (see the module docstring); logs pitch and duration terms,
-    their accuracies, ``kl_bits`` and ``beta``."""
+    their accuracies, ``kl_bits`` and ``beta``. For the piano-roll baseline the reconstruction
+    is the roll cross-entropy (``pianoroll.roll_terms``), with the same KL handling."""
 
     def __init__(self, config, model=None):
         from musicvae_tf.models.pianotree.model import build_model
@@ -69,19 +70,27 @@ class PianoTreeTask(TrainingTask):
 
         inputs, tokens = crop_slots(*batch)
         settings = self.config.training
-        classes, bits = targets_of(tokens)
         mu, sigma = self.model.encode(inputs, training=training)
         mu, sigma = tf.cast(mu, tf.float32), tf.cast(sigma, tf.float32)
         z = mu + sigma * tf.random.normal(tf.shape(mu)) if training else mu
-        pitch_logits, bit_logits = self.model.decode_logits(z, classes, bits, training=training)
-        reconstruction, pitch_ce, duration_ce, accuracy = reconstruction_terms(
-            pitch_logits, bit_logits, classes, bits, pianotree_settings(self.config)
-            .duration_weights)
+        terms = {}
+        if pianotree_settings(self.config).architecture == "roll":
+            from musicvae_tf.models.pianotree.pianoroll import roll_terms
+
+            reconstruction, accuracy = roll_terms(self.model, inputs, z, training)
+        else:
+            classes, bits = targets_of(tokens)
+            pitch_logits, bit_logits = self.model.decode_logits(z, classes, bits,
+                                                                training=training)
+            reconstruction, pitch_ce, duration_ce, accuracy = reconstruction_terms(
+                pitch_logits, bit_logits, classes, bits,
+                pianotree_settings(self.config).duration_weights)
+            terms = {"pitch_ce": tf.reduce_mean(pitch_ce),
+                     "duration_ce": tf.reduce_mean(duration_ce)}
         kl = kl_to_standard_normal(mu, sigma)
         beta = beta_at(step, settings.max_beta, settings.beta_rate)
         kl_cost = tf.maximum(kl - settings.free_bits * math.log(2.0), 0.0)
         loss = tf.reduce_mean(reconstruction) + tf.cast(beta, tf.float32) * tf.reduce_mean(kl_cost)
-        return {"loss": loss, "reconstruction": tf.reduce_mean(reconstruction),
-                "pitch_ce": tf.reduce_mean(pitch_ce), "duration_ce": tf.reduce_mean(duration_ce),
+        return {"loss": loss, "reconstruction": tf.reduce_mean(reconstruction), **terms,
                 "kl_bits": tf.reduce_mean(kl) / math.log(2.0), "beta": tf.cast(beta, tf.float32),
                 **accuracy}
