@@ -32,6 +32,8 @@ FAMILIES = {
                      sections="musicvae_tf.models.vq_vae.config"),
     "pianotree": Family(hooks="musicvae_tf.models.pianotree.family",
                         sections="musicvae_tf.models.pianotree.config"),
+    "sketch_vae": Family(hooks="musicvae_tf.models.sketch_vae.family",
+                         sections="musicvae_tf.models.sketch_vae.config"),
 }
 DEFAULT_FAMILY = "music_vae"
 
