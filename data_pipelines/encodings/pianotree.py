@@ -4,13 +4,17 @@ there, sorted by pitch, each with its pitch and duration in steps.
 A window is an int array ``[num_steps, max_notes, 2]``: column 0 the pitch (0..127, ``PAD`` =
 128 for an unused slot), column 1 the duration minus one (0..31, 0 in unused slots). Notes longer
 than 32 steps are cut to 32 (counted as ``"long notes cut"``); a note that outlasts its window
-keeps its duration (up to 32 steps) and plays past the window's end. Steps with more than ``max_notes`` onsets keep the lowest ``max_notes`` pitches and
-count the rest as ``"onsets over max_notes"``; two onsets of one pitch at one step count once.
+keeps its duration (up to 32 steps) and plays past the window's end. Steps with more than
+``max_notes`` onsets keep the lowest ``max_notes`` pitches and count the rest as ``"onsets over
+max_notes"`` (never an index error); two onsets of one pitch at one step count once.
+
+``max_notes`` is 14 (PianoTree's limit: 16 slots less SOS and EOS); the data section has no field
+for it yet. MusicXML and MIDI sources alike: segments whose meter is not 16 steps per bar (the
+3/4 chorales, pickup bars) are skipped and counted as ``"meter N/D"``.
 
 Every non-drum note of the piece is used (``data.programs`` filters by program when set).
 Windows of ``num_bars`` bars, hop one bar, de-duplicated per piece; windows without an onset
 are dropped (``"empty windows"``). Other skips are those of ``data_pipelines.encodings.grid``.
-``max_notes`` is ``data.max_notes`` when the config has it, else 14 (PianoTree's limit).
 """
 
 from __future__ import annotations
@@ -34,8 +38,9 @@ VELOCITY = 80
 
 
 def max_notes_of(data_config) -> int:
-    """The per-step onset limit of a data config (``max_notes``, default 14)."""
-    return int(getattr(data_config, "max_notes", None) or DEFAULT_MAX_NOTES)
+    """The per-step onset limit of a data config (14: the data section has no field for it)."""
+    del data_config
+    return DEFAULT_MAX_NOTES
 
 
 def notes_to_tree(starts, pitches, durations, num_steps: int, max_notes: int,

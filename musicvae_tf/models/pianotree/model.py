@@ -224,24 +224,25 @@ class PianoTreeDecoder(keras.layers.Layer):
                                               [batch, NOTE_CLASSES + 5]))
         lowest = tf.zeros([batch], tf.int32)
         done = tf.zeros([batch], tf.bool)
-        pitches, durations = [], []
-        for slot in range(self.max_notes + 1):
+        pitches = tf.TensorArray(tf.int32, size=self.max_notes + 1)
+        durations = tf.TensorArray(tf.int32, size=self.max_notes + 1)
+        classes = tf.range(PITCH_OUTPUTS)[None]
+        for slot in tf.range(self.max_notes + 1):
             hidden, _ = self.note_rnn.cell(tf.concat([time_out, previous], -1), [hidden])
             logits = tf.cast(self.pitch_logits(hidden), tf.float32)
-            allowed = tf.range(PITCH_OUTPUTS)[None] >= lowest[:, None]
-            if slot == self.max_notes:
-                allowed = tf.range(PITCH_OUTPUTS)[None] == EOS - 1
-            allowed = allowed | (tf.range(PITCH_OUTPUTS)[None] == EOS - 1)
+            allowed = tf.where(slot == self.max_notes, classes == EOS - 1,
+                               (classes >= lowest[:, None]) | (classes == EOS - 1))
             pitch = _choose(tf.where(allowed, logits, -1e9), temperature, noise[slot, 0])
             pitch_one_hot = tf.one_hot(pitch, PITCH_OUTPUTS, dtype=hidden.dtype)
             bits = self._sample_bits(hidden, pitch_one_hot, temperature, noise[slot, 1:])
             done = done | (pitch == EOS - 1)
-            pitches.append(tf.where(done, PAD, pitch))
-            durations.append(tf.where(done, 0, _bits_value(bits)))
+            pitches = pitches.write(slot, tf.where(done, PAD, pitch))
+            durations = durations.write(slot, tf.where(done, 0, _bits_value(bits)))
             lowest = pitch + 1
-            previous = self.embed(note_vectors(tf.where(done, EOS, pitch), tf.cast(
-                bits, tf.float32) * tf.cast(~done, tf.float32)[:, None]))
-        tree = tf.stack([tf.stack(pitches[:-1], 1), tf.stack(durations[:-1], 1)], -1)
+            previous = tf.cast(self.embed(note_vectors(tf.where(done, EOS, pitch), tf.cast(
+                bits, tf.float32) * tf.cast(~done, tf.float32)[:, None])), previous.dtype)
+        tree = tf.stack([tf.transpose(pitches.stack()[:-1]),
+                         tf.transpose(durations.stack()[:-1])], -1)
         embedded, mask = self._sos_lists(tree[..., 0], _tree_bits(tree[..., 1]))
         return time_out, tree, tf.cast(self._summary(embedded, mask), time_out.dtype)
 
