@@ -11,7 +11,7 @@ import tensorflow as tf
 from pianotree_support import chord_midi, tiny_config, tiny_roll_config
 
 from data_pipelines.encodings import encoding_for
-from data_pipelines.encodings.pianotree import PAD, notes_to_tree
+from data_pipelines.encodings.pianotree import PAD, notes_to_tree, tree_notes
 from data_pipelines.midi_source import pretty_midi_to_note_sequence
 from musicvae_tf.models.pianotree.evaluate import F1Counts, window_notes
 from musicvae_tf.models.pianotree.model import build_model, crop_slots, targets_of
@@ -87,6 +87,22 @@ def test_sampled_trees_are_valid_and_ascending():
     for step in pitch.reshape(-1, 14):
         notes = step[step < PAD]
         assert (np.diff(notes) > 0).all() and (step[len(notes):] == PAD).all()
+
+
+def test_trained_model_samples_polyphonic_midi(tmp_path):
+    import pretty_midi
+
+    from musicvae_tf.trained_model import TrainedModel
+
+    model = TrainedModel(build_model(tiny_config()), tiny_config())
+    (tree,) = model.sample_tokens(1, temperature=1.0, seed=5)
+    path = model.encoding.write_midi(tree, tmp_path / "sample.mid")
+    notes = pretty_midi.PrettyMIDI(str(path)).instruments[0].notes
+    step = 60.0 / 120.0 / 4
+    assert sorted((n.pitch, round(n.start / step), round(n.end / step)) for n in notes) == \
+        sorted((pitch, start, end) for pitch, start, end in tree_notes(tree))
+    starts = [round(n.start / step) for n in notes]
+    assert max(starts.count(s) for s in starts) >= 2  # simultaneous notes
 
 
 def test_roll_states_and_back_keep_notes_cut_at_the_window_end():
