@@ -87,6 +87,12 @@ def test_transpose_keeps_every_pitch_in_range(encoding):
     np.testing.assert_array_equal(shifted[..., 1], batch.numpy()[..., 1])
 
 
+def test_a_pitch_starting_again_ends_the_note_still_sounding(encoding):
+    tree = notes_to_tree([0, 4], [60, 60], [8, 2], 32, 14)
+    played = [(n.pitch, n.start_time, n.end_time) for n in encoding.to_note_sequence(tree).notes]
+    assert sorted(played) == [(60, 0.0, 0.5), (60, 0.5, 0.75)]
+
+
 def test_roll_lane_draws_every_note(encoding):
     tree = notes_to_tree([0, 0], [60, 64], [4, 2], 32, 14)
     (lane,) = encoding.roll_lanes(tree)

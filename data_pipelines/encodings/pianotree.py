@@ -73,6 +73,13 @@ def tree_notes(tree) -> list[tuple[int, int, int]]:
             for s, k in zip(steps.tolist(), slots.tolist())]
 
 
+def playable_notes(tree) -> list[tuple[int, int, int]]:
+    """:func:`tree_notes` with each note cut where its pitch starts again."""
+    notes = sorted(tree_notes(tree))
+    return [(pitch, start, min(end, following[1]) if following[0] == pitch else end)
+            for (pitch, start, end), following in zip(notes, notes[1:] + [(-1, 0, 0)])]
+
+
 class PianoTreeEncoding(Encoding):
     """Polyphony as per-step onset lists of (pitch, duration - 1)."""
 
@@ -173,11 +180,12 @@ class PianoTreeEncoding(Encoding):
         return windows, skips
 
     def to_note_sequence(self, tokens: np.ndarray, qpm: float = 120.0):
-        """A NoteSequence playing a tree (any whole number of steps) on one piano track."""
+        """A NoteSequence playing a tree (any whole number of steps) on one piano track; a note
+        still sounding when its pitch starts again ends there (MIDI cannot overlap a pitch)."""
         tokens = np.asarray(tokens).reshape(-1, self.max_notes, 2)
         sequence = new_sequence(self.data_config, qpm, len(tokens))
         seconds = seconds_per_step(self.data_config, qpm)
-        for pitch, start, end in tree_notes(tokens):
+        for pitch, start, end in playable_notes(tokens):
             sequence.notes.add(pitch=pitch, velocity=VELOCITY, instrument=0, program=0,
                                start_time=start * seconds, end_time=end * seconds)
         sequence.total_time = max(sequence.total_time,
