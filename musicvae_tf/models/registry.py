@@ -34,6 +34,8 @@ FAMILIES = {
                         sections="musicvae_tf.models.pianotree.config"),
     "sketch_vae": Family(hooks="musicvae_tf.models.sketch_vae.family",
                          sections="musicvae_tf.models.sketch_vae.config"),
+    "sketchnet": Family(hooks="musicvae_tf.models.sketchnet.family",
+                        sections="musicvae_tf.models.sketchnet.config"),
 }
 DEFAULT_FAMILY = "music_vae"
 

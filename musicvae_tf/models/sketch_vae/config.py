@@ -14,7 +14,9 @@ class SketchVAESection:
     ``units`` is H of every GRU; the encoders are ``encoder_layers`` bidirectional GRUs, the
     decoder one beat GRU and one step GRU (``beats`` per bar). Loss per bar: token cross-entropy
     summed over the bar's steps + ``beta`` * (KL_pitch + KL_rhythm), each KL summed over its
-    latent dims, with ``free_bits`` of the total KL free."""
+    latent dims, with ``free_bits`` of the total KL free. ``training.batch_size`` counts bars
+    (whole windows of the prepared 16-bar data, split into their bars); training is always
+    teacher-forced (no scheduled sampling)."""
 
     units: int = 1024
     encoder_layers: int = 2

@@ -39,6 +39,17 @@ class SketchVAE(keras.Model):
                                            name="rhythm_encoder")
         self.decoder = BeatStepDecoder(units, beats, steps_per_bar, num_classes, name="decoder")
 
+    def build(self, input_shape=None):
+        self.call(np.zeros((1, self.steps_per_bar), np.int32))
+        self.built = True
+
+    def get_build_config(self):
+        # Non-empty, so that loading builds the model (creating its variables) before the weights.
+        return {"built": True}
+
+    def build_from_config(self, config):
+        self.build()
+
     @property
     def latent_dim(self) -> int:
         """Size of one bar's z = [z_pitch, z_rhythm]."""
@@ -101,7 +112,7 @@ class SketchVAE(keras.Model):
             if step % per_beat == 0:
                 state = initial[:, beat]
             logits, state = self.decoder.step(previous, context[:, beat], state)
-            logits = logits.numpy()
+            logits = np.asarray(tf.cast(logits, tf.float32))
             allowed = _allowed_tokens(batch, self.num_classes, step, onsets, rhythm, pitches)
             logits = np.where(allowed, logits, -1e9)
             if temperature > 0:
@@ -152,5 +163,5 @@ def build_sketch_vae(config) -> SketchVAE:
         settings.pop(key)
     model = SketchVAE(config.data.num_classes, config.data.steps_per_bar, name="sketch_vae",
                       **settings)
-    model(np.zeros((1, config.data.steps_per_bar), np.int32))
+    model.build()
     return model

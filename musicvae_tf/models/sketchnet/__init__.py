@@ -1,0 +1,1 @@
+"""SketchNet: inpainting over SketchVAE latents that a user can steer with sketches (§B3)."""
