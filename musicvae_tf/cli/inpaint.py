@@ -16,7 +16,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, metavar="MODEL",
                         help="run dir of `musicvae-tf train-inpainting` (latent RNN) or of a 16-bar "
                         "MusicVAE (`musicvae-tf train`, used by latent search), of a 16-bar VQ-VAE "
-                        "(its code prior fills the gap's codes), or a shipped "
+                        "(its code prior fills the gap's codes), of SketchNet (musicvae-tf train "
+                        "--config sketchnet-demo; steered by --rhythm / --pitches), or a shipped "
                         "model's name (folk-inpaint, folk-hierdec-mel_16bar)")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--input", metavar="PIECE.mid", help="the piece (4/4 or 2/2)")
@@ -31,6 +32,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "stretch of empty bars between notes)")
     parser.add_argument("--num-outputs", type=common.positive_int, default=1,
                         help="how many completions (default 1)")
+    parser.add_argument("--rhythm", action="append", metavar="BAR=PATTERN",
+                        help="SketchNet only: the rhythm of gap bar BAR, one character per step "
+                        "(x onset, - hold, . rest), e.g. 8=x---x---x-x-x---; repeatable")
+    parser.add_argument("--pitches", action="append", metavar="BAR=NOTES",
+                        help="SketchNet only: the onset pitches of gap bar BAR in order, note "
+                        "names or MIDI numbers, e.g. 8=C5,D5,E5,72; repeatable")
     common.add_sampling_arguments(parser)
     parser.add_argument("--search-steps", type=common.positive_int, default=100,
                         help="gradient steps on z when --model is a MusicVAE (default 100)")
@@ -65,7 +72,10 @@ def run(args: argparse.Namespace) -> int:
     gap_start, gap_length = gap if gap is not None else find_empty_gap(piece)
     check_gap(config, gap_length)
     window_around_gap(piece.num_bars, gap_start, gap_length, config.data.num_bars)  # validates
+    sketches = _sketches(args, config, gap_start, gap_length)
     inpainter = load_inpainter(run_dir, search_steps=args.search_steps)
+    if sketches:
+        inpainter.sketches = sketches
     seed = common.resolve_seed(args.seed)
     if isinstance(inpainter, LatentRNNInpainter):
         trained = LatentRNNSettings.from_config(inpainter.config)
@@ -82,3 +92,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {path}  {path.with_suffix('.png')}" + (
             f"  {path.with_suffix('.wav')}" if path.with_suffix(".wav").is_file() else ""))
     return 0
+
+
+def _sketches(args, config, gap_start: int, gap_length: int) -> dict:
+    """The parsed --rhythm / --pitches sketches (UsageError unless the model is a SketchNet)."""
+    if not (args.rhythm or args.pitches):
+        return {}
+    if config.family != "sketchnet":
+        raise UsageError("--rhythm and --pitches need a SketchNet model (family sketchnet)")
+    from musicvae_tf.models.sketchnet.sketches import parse_sketches
+
+    return parse_sketches(args.rhythm, args.pitches, gap_start, gap_length, config.data)

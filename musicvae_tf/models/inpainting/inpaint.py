@@ -132,6 +132,10 @@ def load_inpainter(run: str | Path, search_steps: int = 100):
         from musicvae_tf.models.vq_vae.inpaint import load_vq_inpainter
 
         return load_vq_inpainter(run, config)
+    if config.family == "sketchnet":
+        from musicvae_tf.models.sketchnet.inpaint import load_sketchnet
+
+        return load_sketchnet(run)
     model_path = run / MODEL_FILE
     model = load_keras_file(model_path)
     family_hooks(config.family).check_model(model, config, model_path)
