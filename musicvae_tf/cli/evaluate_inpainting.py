@@ -19,6 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a 16-bar MusicVAE run dir to score by latent search as well")
     parser.add_argument("--vq", metavar="RUN",
                         help="a 16-bar VQ-VAE run dir (with its code prior) to score as well")
+    parser.add_argument("--sketchnet", metavar="RUN",
+                        help="a SketchNet run dir to score as well (protocol A: no sketch, true "
+                        "rhythm, true pitches, inpainter alone)")
     parser.add_argument("--protocols", default="A,B", help="A (6/4/6), B (random as training) or A,B")
     parser.add_argument("--max-windows", type=positive_int, help="evaluate at most this many windows")
     parser.add_argument("--batch-size", type=positive_int, default=64)
@@ -54,8 +57,14 @@ def run(args: argparse.Namespace) -> int:
         vq = load_inpainter(args.vq)
         if not isinstance(vq, VQInpainter):
             raise MusicVAEError(f"--vq {args.vq} is not a VQ-VAE run")
+    sketchnet = None
+    if args.sketchnet:
+        from musicvae_tf.models.sketchnet.inpaint import load_sketchnet
+
+        sketchnet = load_sketchnet(args.sketchnet)
     return evaluate_run(inpainter, args.data, args.split, Path(args.out), protocols, searcher,
                         max_windows=args.max_windows, batch_size=args.batch_size,
                         search_steps=args.search_steps, seed=args.seed,
                         progress=not args.no_progress, model_name=str(args.model),
-                        searcher_name=args.hierarchical, vq=vq, vq_name=args.vq)
+                        searcher_name=args.hierarchical, vq=vq, vq_name=args.vq,
+                        sketchnet=sketchnet, sketchnet_name=args.sketchnet)

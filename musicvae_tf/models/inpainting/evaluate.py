@@ -12,7 +12,8 @@ with the metrics of ``metrics.py`` over the missing bars only:
 - ``interpolation``: linear interpolation of measure-VAE latents (the paper's baseline);
 - ``repeat_last_bar``: copies of the bar before the gap (NLL via that bar's latent);
 - ``hierarchical_search`` (when a 16-bar MusicVAE run is given): latent search, ``latent_search``;
-- ``vq_masked_prior`` (when a VQ-VAE run is given): its code prior fills the gap's codes.
+- ``vq_masked_prior`` (when a VQ-VAE run is given): its code prior fills the gap's codes;
+- ``sketchnet*`` (when a SketchNet run is given, protocol A only): ``sketchnet.evaluate``.
 
 Generated tokens are greedy (temperature 0); NLL and teacher-forced accuracy use the true
 previous tokens, as in training.
@@ -36,13 +37,15 @@ PROTOCOLS = ("A", "B")
 # Protocol B draws one split per this many windows (training draws one per batch; smaller groups
 # give a held-out set of a few hundred windows many different splits).
 RANDOM_SPLIT_GROUP = 8
-METRIC_COLUMNS = ("nll", "accuracy", "accuracy_teacher_forced", "pitch_accuracy", "rhythm_accuracy")
+METRIC_COLUMNS = ("nll", "accuracy", "accuracy_teacher_forced", "pitch_accuracy", "rhythm_accuracy",
+                  "hold_rest_accuracy")
 
 
 def evaluate_run(inpainter, data_dir, split: str, out: Path, protocols=PROTOCOLS, searcher=None, *,
                  max_windows: int | None = None, batch_size: int = 64, search_steps: int = 100,
                  seed: int = 0, progress: bool = False, model_name: str = "",
-                 searcher_name: str | None = None, vq=None, vq_name: str | None = None) -> int:
+                 searcher_name: str | None = None, vq=None, vq_name: str | None = None,
+                 sketchnet=None, sketchnet_name: str | None = None) -> int:
     """Evaluate ``inpainter`` on the held-out ``split`` of ``data_dir`` (after the split-leak
     check), write the JSON report to ``out`` and its Markdown table beside it, print the table."""
     from data_pipelines.io_utils import atomic_write_bytes, write_json
@@ -52,8 +55,9 @@ def evaluate_run(inpainter, data_dir, split: str, out: Path, protocols=PROTOCOLS
         raise MusicVAEError(f"{leak['shared_pieces']} {split} pieces are also training pieces")
     windows = read_windows(data_dir, split, inpainter.config.data, max_windows)
     results = evaluate_windows(inpainter, windows, protocols, searcher, batch_size, search_steps,
-                               seed, progress=progress, vq=vq)
+                               seed, progress=progress, vq=vq, sketchnet=sketchnet)
     report = {"model": model_name, "hierarchical": searcher_name, "vq": vq_name,
+              "sketchnet": sketchnet_name,
               "data": str(data_dir),
               "split": split, "windows": int(len(windows)), "split_check": leak,
               "search_steps": search_steps if searcher else None, "protocols": results}
@@ -68,11 +72,12 @@ def evaluate_run(inpainter, data_dir, split: str, out: Path, protocols=PROTOCOLS
 
 def evaluate_windows(inpainter, windows: np.ndarray, protocols=PROTOCOLS, hierarchical=None,
                      batch_size: int = 64, search_steps: int = 100, seed: int = 0,
-                     progress: bool = False, vq=None) -> dict:
+                     progress: bool = False, vq=None, sketchnet=None) -> dict:
     """Metrics per protocol and method on token windows ``[N, U*S]``.
 
     ``inpainter`` is a ``LatentRNNInpainter``; ``hierarchical`` an optional whole-window MusicVAE
-    (``LatentSearchInpainter``) with the same window length; ``vq`` an optional ``VQInpainter``.
+    (``LatentSearchInpainter``) with the same window length; ``vq`` an optional ``VQInpainter``;
+    ``sketchnet`` an optional ``SketchNetInpainter`` (scored on protocol A).
     """
     config = inpainter.config
     data = config.data
@@ -94,6 +99,11 @@ def evaluate_windows(inpainter, windows: np.ndarray, protocols=PROTOCOLS, hierar
         methods = ["latent_rnn", "interpolation", "repeat_last_bar"]
         methods += ["hierarchical_search"] if hierarchical is not None else []
         methods += ["vq_masked_prior"] if vq is not None else []
+        if sketchnet is not None and protocol == "A":
+            from musicvae_tf.models.sketchnet.evaluate import METHODS as SKETCHNET_METHODS
+            from musicvae_tf.models.sketchnet.evaluate import score_sketchnet
+
+            methods += list(SKETCHNET_METHODS)
         metrics = {name: GapMetrics() for name in methods}
         splits = []
         group = batch_size if protocol == "A" else min(batch_size, RANDOM_SPLIT_GROUP)
@@ -108,6 +118,8 @@ def evaluate_windows(inpainter, windows: np.ndarray, protocols=PROTOCOLS, hierar
                 _score_search(hierarchical, batch, split, metrics["hierarchical_search"], search_steps, seed)
             if vq is not None:
                 vq.score(batch, split, metrics["vq_masked_prior"], seed)
+            if sketchnet is not None and protocol == "A":
+                score_sketchnet(sketchnet, batch, split, metrics)
         results[protocol] = {
             "split": "6 past / 4 missing / 6 future" if protocol == "A" else
                      f"random per {RANDOM_SPLIT_GROUP} windows: {split_range.min_gap}.."
@@ -207,8 +219,8 @@ def split_leak_check(data_dir: str | Path, split: str) -> dict:
 def results_table(results: dict) -> str:
     """A short Markdown table: one row per protocol and method."""
     lines = ["| protocol | method | NLL (nats/token) | accuracy | teacher-forced acc. | pitch acc. "
-             "| rhythm acc. |",
-             "|---|---|---|---|---|---|---|"]
+             "| rhythm class acc. | hold/rest acc. |",
+             "|---|---|---|---|---|---|---|---|"]
     for protocol, section in results.items():
         for name, values in section["methods"].items():
             cells = ["-" if values[c] is None else f"{values[c]:.3f}" for c in METRIC_COLUMNS]

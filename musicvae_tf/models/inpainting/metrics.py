@@ -8,6 +8,9 @@
   (NO_EVENT, 0) or note-off (NOTE_OFF, 1), over every gap step.
 - ``pitch_accuracy``: over steps whose target is a note-on, the generated token is that same
   note-on (the right pitch starting at the right step).
+- ``hold_rest_accuracy``: over steps whose target is a hold or a note-off, the generated token is
+  that same token (SketchNet's "rhythm accuracy", SPEC_MODELS §B4, pooled over tokens rather than
+  averaged per example).
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ class GapMetrics:
     """Accumulates sums over batches of gap bars and reports the metrics above."""
 
     def __init__(self):
-        self.sums = {"nll": 0.0, "correct_tf": 0, "correct": 0, "rhythm": 0, "pitch": 0}
+        self.sums = {"nll": 0.0, "correct_tf": 0, "correct": 0, "rhythm": 0, "pitch": 0,
+                     "hold_rest": 0}
         self.tokens = 0
         self.onsets = 0
         self.nll_tokens = 0
@@ -49,6 +53,7 @@ class GapMetrics:
         onset = targets >= FIRST_PITCH_TOKEN
         self.onsets += int(onset.sum())
         self.sums["pitch"] += int((generated[onset] == targets[onset]).sum())
+        self.sums["hold_rest"] += int((generated[~onset] == targets[~onset]).sum())
         if logits is not None:
             flat = np.asarray(logits, np.float64).reshape(targets.size, -1)
             log_probs = _log_softmax(flat)
@@ -67,5 +72,6 @@ class GapMetrics:
             "accuracy": ratio(self.sums["correct"], self.tokens),
             "pitch_accuracy": ratio(self.sums["pitch"], self.onsets),
             "rhythm_accuracy": ratio(self.sums["rhythm"], self.tokens),
+            "hold_rest_accuracy": ratio(self.sums["hold_rest"], self.tokens - self.onsets),
             "gap_tokens": self.tokens,
         }
