@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
 
     from musicvae_tf.cli.output_paths import check_output_file
     from data_pipelines.io_utils import write_json
-    from musicvae_tf.melody_stats import melody_statistics, relative_differences, require_melody
+    from musicvae_tf.melody_stats import relative_differences
 
     if not (args.data or args.input or args.model):
         raise UsageError("give at least one of --data, --input or --model")
@@ -51,10 +51,10 @@ def run(args: argparse.Namespace) -> int:
 
         model = TrainedModel.load(args.model)
         data_config = model.data_config
-        require_melody(data_config, "these statistics")
+        _statistics_for(data_config)
     if args.data:
         data_config = _prepared_config(args.data, data_config)
-        require_melody(data_config, "these statistics")
+        _statistics_for(data_config)
         sources[f"data {args.data} ({args.split})"] = _prepared_tokens(args.data, args.split,
                                                                        data_config)
     if args.input:
@@ -63,14 +63,14 @@ def run(args: argparse.Namespace) -> int:
         input_config = (load_config(args.config).data if args.config
                         else data_config or load_config("cat-mel_2bar_small").data)
         data_config = data_config or input_config
-        require_melody(input_config, "these statistics")
+        _statistics_for(input_config)
         sources[f"input {' '.join(args.input)}"] = _midi_tokens(args.input, input_config)
     if model is not None:
         seed = common.resolve_seed(args.seed)
         z = model.sample_latents(args.num_samples, seed, temperature)
         sources[f"samples {args.model} (T={temperature:g}, seed {seed})"] = np.asarray(
             model.decode_tokens(z, temperature=temperature, seed=seed))
-    stats = {name: melody_statistics(tokens, data_config.steps_per_bar)
+    stats = {name: _statistics_for(data_config)(tokens, data_config.steps_per_bar)
              for name, tokens in sources.items()}
     report = {"steps_per_bar": data_config.steps_per_bar, "statistics": stats}
     names = list(stats)
@@ -82,6 +82,19 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         write_json(args.out, report)
     return 0
+
+
+def _statistics_for(data_config):
+    """The statistics of the data's encoding: polyphony for pianotree, else melody statistics
+    (a one-line error for other encodings)."""
+    if data_config.encoding == "pianotree":
+        from musicvae_tf.polyphony_stats import polyphony_statistics
+
+        return polyphony_statistics
+    from musicvae_tf.melody_stats import melody_statistics, require_melody
+
+    require_melody(data_config, "these statistics")
+    return melody_statistics
 
 
 def _prepared_config(data_dir: str, model_config):
