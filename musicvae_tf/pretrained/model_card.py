@@ -16,7 +16,8 @@ QUALITY_BARS = {
 }
 
 
-FAMILY_LABELS = {"music_vae": "MusicVAE", "inpainting": "latent-RNN inpainting"}
+FAMILY_LABELS = {"music_vae": "MusicVAE", "inpainting": "latent-RNN inpainting",
+                 "pianotree": "PianoTree VAE (polyphonic)"}
 
 
 def _read_json(path: Path):
@@ -102,6 +103,30 @@ def _inpainting_section(folder: Path) -> list[str]:
     return lines
 
 
+def _pianotree_section(folder: Path) -> list[str]:
+    evaluation = _read_json(folder / "eval_test.json")
+    if evaluation is None:
+        return ["No evaluation was recorded."]
+    lines = [f"Held-out test split ({evaluation['num_windows']} windows, "
+             f"{evaluation['num_notes']} notes, of chorales never seen in training; z = posterior "
+             "mean; `musicvae-tf evaluate`): precision / recall / F1 of the reconstructed onsets "
+             "(pitch + onset) and notes (pitch + onset + duration, cut at the window end).", "",
+             "| reconstruction | level | precision | recall | F1 |", "|---|---|---|---|---|"]
+    for mode, label in (("teacher_forced", "teacher forced"),
+                        ("sampled_greedy", "greedy, fully sampled")):
+        for level in ("onset", "note"):
+            scores = evaluation[mode][level]
+            lines.append(f"| {label} | {level} | {scores['precision']:.3f} | "
+                         f"{scores['recall']:.3f} | {scores['f1']:.3f} |")
+    baseline = _read_json(folder / "eval_baseline.json")
+    if baseline:
+        lines += ["", f"Piano-roll baseline ({baseline.get('config')}, same data, split and z "
+                  "size), note F1: teacher forced "
+                  f"{baseline['teacher_forced']['note']['f1']:.3f}, greedy fully sampled "
+                  f"{baseline['sampled_greedy']['note']['f1']:.3f}."]
+    return lines
+
+
 def write_model_card(folder: Path, name: str, family: str, data_report: dict,
                      corpora: list[str]) -> Path:
     """Write ``folder/MODEL_CARD.md`` and return its path."""
@@ -109,14 +134,16 @@ def write_model_card(folder: Path, name: str, family: str, data_report: dict,
     recipe = _read_json(folder / "recipe.json") or {}
     last = _last_step(folder / "metrics.jsonl")
     windows = data_report.get("windows", {})
+    kind = "Bach chorales" if family == "pianotree" else "tunebooks"
+    prepared_with = name if family in ("music_vae", "pianotree") else data_report.get("config")
     lines = [f"# {name}", "",
              f"Shipped {FAMILY_LABELS.get(family, family)} model of musicvae-tf. Load it by name: "
              f"`--model {name}` or `TrainedModel.load(\"{name}\")`.", "",
              "## Data", "",
-             f"music21's bundled public-domain tunebooks {', '.join(corpora)} only, prepared with "
-             f"`musicvae-tf prepare --config {name if family == 'music_vae' else data_report.get('config')}`: "
-             f"{data_report.get('pieces_read')} tunes read; windows train {windows.get('train')}, "
-             f"eval {windows.get('eval')}, test {windows.get('test')} (split by tune).", "",
+             f"music21's bundled public-domain {kind} {', '.join(corpora)} only, prepared with "
+             f"`musicvae-tf prepare --config {prepared_with}`: "
+             f"{data_report.get('pieces_read')} pieces read; windows train {windows.get('train')}, "
+             f"eval {windows.get('eval')}, test {windows.get('test')} (split by piece).", "",
              "## Training", "",
              f"Recipe: `make pretrained` (`python -m musicvae_tf.pretrained.recipe`), which ran "
              f"`{recipe.get('command', '?')}` with {recipe.get('threads', '?')} CPU thread(s), "
@@ -130,9 +157,10 @@ def write_model_card(folder: Path, name: str, family: str, data_report: dict,
              *([f"- {recipe['note']}"] if recipe.get("note") else []), "",
              "```yaml", yaml.safe_dump(config, sort_keys=False).strip(), "```", "",
              "## Evaluation", ""]
-    lines += _inpainting_section(folder) if family == "inpainting" else _vae_section(name, folder)
+    sections = {"inpainting": _inpainting_section, "pianotree": _pianotree_section}
+    lines += (sections[family](folder) if family in sections else _vae_section(name, folder))
     lines += ["", "## License", "",
-              "Weights: Apache-2.0, like the package. The training tunes are in the public domain.",
+              "Weights: Apache-2.0, like the package. The training pieces are in the public domain.",
               ""]
     path = folder / "MODEL_CARD.md"
     path.write_text("\n".join(lines))

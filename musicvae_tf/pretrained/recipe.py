@@ -4,8 +4,9 @@ shipped models, so anyone can rebuild them.
     python -m musicvae_tf.pretrained.recipe [--work pretrained_work] [--minutes 90] [--only NAME]
 
 Steps (each skipped when its output already exists, so a rerun resumes): ``prepare`` the 2-bar
-and 16-bar windows of music21's ``oneills1850`` and ``airdsAirs`` tunebooks (nothing else enters
-the training data); ``train`` all models at once, one CPU thread each (small models train faster
+and 16-bar windows of music21's ``oneills1850`` and ``airdsAirs`` tunebooks, and the polyphonic
+2-bar windows of its Bach chorales (nothing else enters the training data); ``train`` all models
+at once, one CPU thread each (small models train faster
 side by side than one after another on two cores), with fixed seeds from their configs and a
 wall-clock budget; ``evaluate`` each on the held-out test split (and, for the MusicVAEs, sample
 statistics against the training windows and attribute vectors); ``pack`` the model, config,
@@ -36,9 +37,13 @@ class ShippedModel:
     """One shipped model: its config, family and the prepared data it trains on."""
 
     name: str
-    family: str  # "music_vae" or "inpainting"
+    family: str  # "music_vae", "inpainting" or "pianotree"
     data: str  # folder under the work dir
     data_config: str  # config whose data section prepares that folder
+    corpora: tuple[str, ...] = CORPORA  # what that folder is prepared from
+    # A config trained beside it on the same data and evaluated into RUN/eval_baseline.json for
+    # the model card's comparison (its weights are not shipped).
+    baseline: str = ""
 
 
 MODELS = {
@@ -47,9 +52,14 @@ MODELS = {
                                            "folk-hierdec-mel_16bar"),
     "folk-inpaint": ShippedModel("folk-inpaint", "inpainting", "data_16bar",
                                  "folk-hierdec-mel_16bar"),
+    # Polyphonic: music21's Bach chorales (all four voices; the 4/4 ones fit the 16-step bar).
+    "bach-pianotree_2bar": ShippedModel("bach-pianotree_2bar", "pianotree", "data_bach_2bar",
+                                        "bach-pianotree_2bar", ("music21:bach",),
+                                        baseline="bach-pianoroll_2bar"),
 }
 # Files copied from a finished run into musicvae_tf/pretrained/NAME/.
 PACKED_FILES = ("model.keras", "config.yaml", "attributes.npz", "eval_test.json", "eval_test.md",
+                "eval_baseline.json",
                 "stats.json", "metrics.jsonl", "training_curves.png", "recipe.json")
 
 
@@ -73,11 +83,12 @@ def cpu_description() -> dict:
 
 def prepare(work: Path, names: list[str]) -> None:
     """Prepare each data folder the chosen models need (kept when already complete)."""
-    for folder, config in sorted({(MODELS[n].data, MODELS[n].data_config) for n in names}):
+    for folder, config, corpora in sorted({(MODELS[n].data, MODELS[n].data_config,
+                                            MODELS[n].corpora) for n in names}):
         out = work / folder
         if (out / "report.json").is_file():
             continue
-        subprocess.run(cli("prepare", "--config", config, "--corpus", *CORPORA, "--out",
+        subprocess.run(cli("prepare", "--config", config, "--corpus", *corpora, "--out",
                            str(out)), check=True)
 
 
@@ -108,8 +119,10 @@ def train(work: Path, names: list[str], minutes: float, precision: str) -> None:
                OMP_NUM_THREADS="1")
     (work / "logs").mkdir(parents=True, exist_ok=True)
     jobs = []
-    for name in names:
-        model = MODELS[name]
+    models = [MODELS[n] for n in names]
+    models += [dataclasses.replace(m, name=m.baseline, baseline="") for m in models if m.baseline]
+    for model in models:
+        name = model.name
         run = work / "runs" / name
         run.mkdir(parents=True, exist_ok=True)
         log = open(work / "logs" / f"{name}.log", "a")
@@ -139,9 +152,15 @@ def evaluate(work: Path, name: str) -> None:
         return
     subprocess.run(cli("evaluate", "--model", str(run), "--data", data, "--split", "test",
                        "--no-progress", "--out", str(run / "eval_test.json")), check=True)
+    if model.baseline:
+        subprocess.run(cli("evaluate", "--model", str(work / "runs" / model.baseline), "--data",
+                           data, "--split", "test", "--no-progress", "--out",
+                           str(run / "eval_baseline.json")), check=True)
     subprocess.run(cli("stats", "--data", data, "--model", str(run), "--temperature", "0.5",
                        "--seed", "0", "--out", str(run / "stats.json")), check=True,
                    stdout=subprocess.DEVNULL)
+    if model.family == "pianotree":  # attribute vectors measure melodies
+        return
     subprocess.run(cli("attributes", "--model", str(run), "--data", data, "--split", "train"),
                    check=True, stdout=subprocess.DEVNULL)
 
@@ -156,7 +175,7 @@ def pack(work: Path, name: str, destination: Path) -> Path:
         if (run / file_name).is_file():
             shutil.copyfile(run / file_name, target / file_name)
     report = json.loads((work / MODELS[name].data / "report.json").read_text())
-    write_model_card(target, name, MODELS[name].family, report, list(CORPORA))
+    write_model_card(target, name, MODELS[name].family, report, list(MODELS[name].corpora))
     return target
 
 
