@@ -119,3 +119,13 @@ def test_f1_counts():
     counts.add({(0, 60), (0, 64)}, {(0, 60), (1, 62)})
     counts.add(set(), {(2, 50)})
     assert counts.scores() == pytest.approx({"precision": 0.5, "recall": 1 / 3, "f1": 0.4})
+
+
+def test_a_model_that_does_not_fit_its_config_is_refused():
+    from data_pipelines.errors import MusicVAEError
+    from musicvae_tf.models.pianotree.family import check_model
+
+    model = build_model(tiny_config())
+    check_model(model, tiny_config(), "model.keras")
+    with pytest.raises(MusicVAEError, match="duration_units 8/4"):
+        check_model(model, tiny_config("pianotree.duration_units=4"), "model.keras")

@@ -9,6 +9,7 @@ from data_pipelines.errors import MusicVAEError
 from musicvae_tf.training.run_files import CONFIG_FILE
 
 KERAS_MODULES = ("musicvae_tf.models.pianotree.model", "musicvae_tf.models.pianotree.pianoroll")
+KERAS_KEYS = ("name", "trainable", "dtype")  # a model's config entries that are not its sizes
 
 
 def check_model(model, config, model_path: str | Path) -> None:
@@ -17,7 +18,7 @@ def check_model(model, config, model_path: str | Path) -> None:
 
     expected = build_model(config).get_config()
     differences = [f"{key} {value}/{expected[key]}" for key, value in model.get_config().items()
-                   if key in expected and key != "name" and value != expected[key]]
+                   if key in expected and key not in KERAS_KEYS and value != expected[key]]
     if differences:
         raise MusicVAEError(f"{model_path} does not match the {CONFIG_FILE} beside it "
                             f"(model/config: {', '.join(differences)})")
