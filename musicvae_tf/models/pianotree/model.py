@@ -18,7 +18,8 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from data_pipelines.encodings.pianotree import DURATION_BITS, EOS, NOTE_CLASSES, PAD, SOS
+from data_pipelines.encodings.pianotree import (DURATION_BITS, EOS, NOTE_CLASSES, PAD, SOS,
+                                                duration_bits)
 
 PITCH_OUTPUTS = 129  # 128 pitches and EOS (index 128)
 IGNORE = -1
@@ -34,8 +35,6 @@ def note_vectors(pitch_classes, bits):
 def targets_of(tokens):
     """Decoder targets of trees ``[B, T, N, 2]``: pitch classes ``[B, T, N + 1]`` (EOS after the
     last note, IGNORE after it) and duration bits ``[B, T, N + 1, 5]`` (zeros where no note)."""
-    from data_pipelines.encodings.pianotree import duration_bits
-
     tokens = tf.cast(tokens, tf.int32)
     pitch = tf.pad(tokens[..., 0], [[0, 0], [0, 0], [0, 1]], constant_values=PAD)
     duration = tf.pad(tokens[..., 1], [[0, 0], [0, 0], [0, 1]])
@@ -243,7 +242,7 @@ class PianoTreeDecoder(keras.layers.Layer):
                 bits, tf.float32) * tf.cast(~done, tf.float32)[:, None])), previous.dtype)
         tree = tf.stack([tf.transpose(pitches.stack()[:-1]),
                          tf.transpose(durations.stack()[:-1])], -1)
-        embedded, mask = self._sos_lists(tree[..., 0], _tree_bits(tree[..., 1]))
+        embedded, mask = self._sos_lists(tree[..., 0], duration_bits(tree[..., 1]))
         return time_out, tree, tf.cast(self._summary(embedded, mask), time_out.dtype)
 
     def _sample_bits(self, hidden, pitch_one_hot, temperature, noise):
@@ -277,12 +276,6 @@ def _choose(logits, temperature, uniform):
 def _bits_value(bits):
     weights = tf.constant([2 ** (DURATION_BITS - 1 - i) for i in range(DURATION_BITS)])
     return tf.reduce_sum(bits * weights, -1)
-
-
-def _tree_bits(durations):
-    from data_pipelines.encodings.pianotree import duration_bits
-
-    return duration_bits(durations)
 
 
 @keras.saving.register_keras_serializable(package="musicvae_tf")

@@ -39,7 +39,6 @@ def roll_states(note_vectors):
 def roll_to_tree(states, max_notes: int):
     """Trees int32 ``[B, T, max_notes, 2]`` of roll states ``[B, T, 128]`` (tf ops)."""
     states = tf.convert_to_tensor(states, tf.int32)
-    steps = tf.shape(states)[1]
     # Length of each onset's run of sustains: scan the roll backwards.
     sustained = tf.cast(tf.equal(states, SUSTAIN), tf.int32)
 
@@ -56,7 +55,6 @@ def roll_to_tree(states, max_notes: int):
     key = tf.where(onset, pitches, 128 + pitches)  # onsets first, in pitch order
     order = tf.argsort(key, axis=-1)[..., :max_notes]
     chosen = tf.gather(onset, order, batch_dims=2)
-    del steps
     return tf.stack([tf.where(chosen, order, PAD),
                      tf.where(chosen, tf.gather(duration, order, batch_dims=2), 0)], -1)
 
