@@ -93,7 +93,8 @@ class SketchVAE(keras.Model):
 
         ``rhythm`` (int ``[B, S]``, -1 for a free step) forces each step's rhythm class;
         ``pitches`` (int ``[B, S]`` onset tokens in order, padding -1; a row of all -1 is free)
-        forces the k-th onset to be the k-th pitch and allows no onset after the last one."""
+        forces the k-th onset to be the k-th pitch, allows no onset after the last one and, where
+        the rhythm is free, makes every given pitch sound."""
         import tensorflow as tf
 
         z = tf.convert_to_tensor(z, tf.float32)
@@ -113,7 +114,8 @@ class SketchVAE(keras.Model):
                 state = initial[:, beat]
             logits, state = self.decoder.step(previous, context[:, beat], state)
             logits = np.asarray(tf.cast(logits, tf.float32))
-            allowed = _allowed_tokens(batch, self.num_classes, step, onsets, rhythm, pitches)
+            allowed = _allowed_tokens(batch, self.num_classes, step, self.steps_per_bar, onsets,
+                                      rhythm, pitches)
             logits = np.where(allowed, logits, -1e9)
             if temperature > 0:
                 draw = generator.uniform(logits.shape, 1e-9, 1.0).numpy()
@@ -133,8 +135,10 @@ class SketchVAE(keras.Model):
                 "beats": self.beats, "dropout": self.dropout}
 
 
-def _allowed_tokens(batch, num_classes, step, onsets, rhythm, pitches) -> np.ndarray:
-    """Bool ``[B, C]``: the tokens a sketch allows at ``step`` (all where there is none)."""
+def _allowed_tokens(batch, num_classes, step, steps, onsets, rhythm, pitches) -> np.ndarray:
+    """Bool ``[B, C]``: the tokens a sketch allows at ``step`` of ``steps`` (all where there is
+    none). A pitch sketch without a rhythm forces an onset once the pitches left need every
+    step left, so all of them sound."""
     allowed = np.ones((batch, num_classes), bool)
     onset_tokens = np.arange(num_classes) >= FIRST_PITCH_TOKEN
     if rhythm is not None:
@@ -145,8 +149,10 @@ def _allowed_tokens(batch, num_classes, step, onsets, rhythm, pitches) -> np.nda
     if pitches is not None:
         for row in np.flatnonzero(pitches[:, 0] >= 0):
             given = pitches[row][pitches[row] >= 0]
-            allowed[row] &= ~onset_tokens | (np.arange(num_classes) == (
-                given[onsets[row]] if onsets[row] < len(given) else -1))
+            wanted = given[onsets[row]] if onsets[row] < len(given) else -1
+            allowed[row] &= ~onset_tokens | (np.arange(num_classes) == wanted)
+            if len(given) - onsets[row] >= steps - step and (rhythm is None or rhythm[row, step] < 0):
+                allowed[row] = np.arange(num_classes) == wanted
             if not allowed[row].any():
                 allowed[row, factorise.HOLD] = True
     return allowed
