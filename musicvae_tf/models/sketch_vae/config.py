@@ -36,8 +36,9 @@ class SketchVAESection:
         if config.data.steps_per_bar % self.beats:
             raise UsageError(f"sketch_vae.beats {self.beats} must divide the bar's "
                              f"{config.data.steps_per_bar} steps")
-        if config.data.num_classes != 2 + config.data.max_pitch - config.data.min_pitch + 1:
-            raise UsageError("sketch_vae needs the melody token encoding")
+        if config.data.encoding != "melody":
+            raise UsageError(f"sketch_vae reads melody tokens; data.encoding is "
+                             f"{config.data.encoding!r}")
 
 
 SECTIONS = {"sketch_vae": SketchVAESection}

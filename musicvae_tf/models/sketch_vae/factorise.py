@@ -49,10 +49,8 @@ def pitch_row(bars):
 
 
 def compose_bars(pitches, rhythm):
-    """Token bars ``[..., S]`` from pitch rows and rhythm rows (inverse of the two above).
-
-    An onset beyond the pitch row's onsets (a row shorter than the rhythm asks for) gets ``PAD``
-    replaced by the last given pitch; callers pass rows that agree."""
+    """Token bars ``[..., S]`` from pitch rows and rhythm rows (inverse of the two above); the
+    k-th onset of the rhythm gets the k-th pitch, so rows must hold as many pitches as onsets."""
     rhythm = ops.cast(rhythm, "int32")
     pitches = ops.cast(pitches, "int32")
     onset = rhythm == ONSET

@@ -93,14 +93,9 @@ def load_sketchnet(run) -> SketchNetInpainter:
     """The SketchNet of a finished sketchnet run dir (or shipped name)."""
     from data_pipelines.errors import MusicVAEError
     from musicvae_tf.models.loading import load_run_model
+    from musicvae_tf.pretrained import resolve_model
 
-    model, config, _ = load_run_model(_run_dir(run))
+    model, config, _ = load_run_model(resolve_model(run))
     if config.family != "sketchnet":
         raise MusicVAEError(f"{run} is not a sketchnet run")
     return SketchNetInpainter(model, config)
-
-
-def _run_dir(run):
-    from musicvae_tf.pretrained import resolve_model
-
-    return resolve_model(run)
