@@ -123,3 +123,23 @@ def test_one_train_runs_the_sketch_vae_inpainter_and_connector(tmp_path):
         assert (stage / "model.keras").is_file()
     rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     assert "sketch_given" in rows[-1] and np.isfinite(rows[-1]["loss"])
+
+
+def test_evaluate_scores_a_sketch_vae_and_a_sketchnet_run(run, tmp_path):
+    import keras
+
+    from inpainting_support import write_run
+    from musicvae_tf.models.sketch_vae.model import build_sketch_vae
+
+    keras.utils.set_random_seed(1)
+    data = _data(tmp_path, net_config())
+    vae_run = write_run(build_sketch_vae(vae_config()), vae_config(), tmp_path / "vae")
+    assert main(["evaluate", "--model", str(vae_run), "--data", str(data), "--out",
+                 str(tmp_path / "vae.json")]) == 0
+    vae_result = json.loads((tmp_path / "vae.json").read_text())
+    assert vae_result["bars"] == 8 * 16 and 0.0 <= vae_result["greedy_accuracy"] <= 1.0
+    assert main(["evaluate", "--model", str(run[0]), "--data", str(data), "--out",
+                 str(tmp_path / "net.json")]) == 0
+    methods = json.loads((tmp_path / "net.json").read_text())["methods"]
+    assert set(methods) == {"sketchnet", "sketchnet_true_rhythm", "sketchnet_true_pitches",
+                            "sketch_inpainter_only"}
