@@ -152,4 +152,4 @@ def test_music21_oneills_tunes_convert_with_sensible_bars():
             assert skips[f"meter {meter.numerator}/{meter.denominator}"] >= 1
     assert bars and all(8 <= b <= 64 for b in bars.values())
     with pytest.raises(UsageError):
-        list_pieces(None, ["music21:bach"])
+        list_pieces(None, ["music21:palestrina"])  # installed, but not a supported corpus
