@@ -18,7 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                          help="MIDI/ABC/TFRecord files or folders (searched recursively)")
     sources.add_argument("--corpus", nargs="+", metavar="NAME",
                          help="music21 built-in corpus, e.g. music21:oneills1850 "
-                              "(essenFolksong, oneills1850, ryansMammoth, airdsAirs)")
+                              "(essenFolksong, oneills1850, ryansMammoth, airdsAirs; bach: the "
+                              "polyphonic chorales, MusicXML)")
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder")
     parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                         help="override a config field, e.g. --set data.num_bars=4 (repeatable)")
