@@ -333,7 +333,7 @@ class PianoTreeVAE(keras.Model):
 
     def sample_tokens(self, z, temperature=0.0, seed=None, controls=None):
         """Trees int32 ``[B, T, N, 2]`` decoded from ``z`` (no controls)."""
-        return self.decoder.sample(tf.convert_to_tensor(z, tf.float32), temperature, seed)
+        return self.decoder.sample(tf.cast(z, tf.float32), temperature, seed)
 
     def get_config(self):
         return {**super().get_config(), **self.sizes}

@@ -122,7 +122,7 @@ class PianoRollVAE(keras.Model):
 
     def sample_tokens(self, z, temperature=0.0, seed=None, controls=None):
         """Trees int32 ``[B, T, N, 2]`` decoded step by step (temperature 0: greedy)."""
-        z = tf.convert_to_tensor(z, tf.float32)
+        z = tf.cast(z, tf.float32)
         generator = tf.random.Generator.from_seed(0 if seed is None else int(seed))
         state = self.initial(z)
         z_in = self.z_projection(z)

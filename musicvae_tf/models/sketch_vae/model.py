@@ -97,7 +97,7 @@ class SketchVAE(keras.Model):
         the rhythm is free, makes every given pitch sound."""
         import tensorflow as tf
 
-        z = tf.convert_to_tensor(z, tf.float32)
+        z = tf.cast(z, tf.float32)  # z may be a bfloat16 mean of a mixed-precision model
         batch = int(z.shape[0])
         generator = tf.random.Generator.from_seed(0 if seed is None else int(seed))
         beats, context = self.decoder.beat_outputs(z)
