@@ -79,3 +79,31 @@ def _config_for(model, model_file: Path) -> Config:
     if isinstance(stored, dict):
         return config_from_dict(stored)
     raise MusicVAEError(f"no {CONFIG_FILE} beside {model_file}: cannot tell how its windows are tokenised")
+
+
+def refuse_mismatched_model(differences: list[str], model_path: str | Path) -> None:
+    """The families' ``check_model`` verdict: a one-line error listing ``differences`` (each
+    ``name model/config``) when there are any."""
+    if differences:
+        raise MusicVAEError(f"{model_path} does not match the {CONFIG_FILE} beside it "
+                            f"(model/config: {', '.join(differences)}); the run dir is "
+                            "inconsistent")
+
+
+def restore_trained_variables(model, checkpoint: str, **extra_objects):
+    """``model`` (freshly built) holding the variables the trainer saved in ``checkpoint``.
+
+    Keras 3 models are not in TensorFlow's checkpoint graph: the trainer saves their trainable
+    variables as the optimiser's (in model order) and anything else as ``extra_objects`` (the
+    task's ``extra_checkpoint_objects``, e.g. batch-norm statistics or a codebook).
+    """
+    import tensorflow as tf
+
+    variables = tf.train.Checkpoint(_trainable_variables=list(model.trainable_variables))
+    try:
+        tf.train.Checkpoint(optimizer=variables, **extra_objects).restore(checkpoint) \
+            .expect_partial().assert_existing_objects_matched()
+    except (AssertionError, ValueError) as exc:
+        raise MusicVAEError(f"checkpoint {checkpoint} does not fit its run dir's config: "
+                            f"{exc}") from None
+    return model

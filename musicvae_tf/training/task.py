@@ -26,8 +26,17 @@ class TrainingTask:
 
     @property
     def learning_rate(self):
-        """A float or a ``keras.optimizers.schedules.LearningRateSchedule`` for Adam."""
-        return 1e-3
+        """A float or a ``keras.optimizers.schedules.LearningRateSchedule`` for Adam: by default
+        the exponential decay ``config.training`` sets (rate, floor, decay), 1e-3 without a
+        ``config``."""
+        config = getattr(self, "config", None)
+        if config is None:
+            return 1e-3
+        from musicvae_tf.layers.schedules import LearningRateDecay
+
+        training = config.training
+        return LearningRateDecay(training.learning_rate, training.min_learning_rate,
+                                 training.decay_rate)
 
     @property
     def trainable_variables(self) -> list:

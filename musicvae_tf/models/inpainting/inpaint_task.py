@@ -16,7 +16,6 @@ from musicvae_tf.config import Config
 from musicvae_tf.models.inpainting.gap import gap_bars
 from musicvae_tf.models.inpainting.config import LatentRNNSettings
 from musicvae_tf.models.inpainting.measure_vae import windows_as_bars
-from musicvae_tf.layers.schedules import LearningRateDecay
 from musicvae_tf.training.task import TrainingTask
 
 
@@ -68,11 +67,6 @@ class LatentRNNTask(TrainingTask):
         loss, accuracy = masked_gap_cross_entropy(outputs["logits"], targets, outputs["gap_mask"])
         return {"loss": loss, "accuracy": accuracy,
                 "gap_bars": ops.cast(split[1], "float32")}
-
-    @property
-    def learning_rate(self):
-        training = self.config.training
-        return LearningRateDecay(training.learning_rate, training.min_learning_rate, training.decay_rate)
 
     @property
     def trainable_variables(self) -> list:

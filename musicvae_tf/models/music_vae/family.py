@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from data_pipelines.errors import MusicVAEError
-from musicvae_tf.training.run_files import CONFIG_FILE
+from musicvae_tf.models.loading import refuse_mismatched_model, restore_trained_variables
 
 KERAS_MODULES = ("musicvae_tf.models.music_vae.model",)
 
@@ -15,32 +15,16 @@ def check_model(model, config, model_path: str | Path) -> None:
     """Refuse a model whose sizes or window format differ from the ``config.yaml`` beside it."""
     from musicvae_tf.models.music_vae.model import config_mismatches
 
-    differences = config_mismatches(model, config)
-    if differences:
-        raise MusicVAEError(f"{model_path} does not match the {CONFIG_FILE} beside it "
-                            f"(model/config: {', '.join(differences)}); the run dir is "
-                            "inconsistent")
+    refuse_mismatched_model(config_mismatches(model, config), model_path)
 
 
 def restore_checkpoint(config, checkpoint: str):
     """A freshly built MusicVAE holding the variables of ``checkpoint`` (a run still training)."""
-    import tensorflow as tf
-
     from musicvae_tf.models.music_vae.model import build_model
     from musicvae_tf.models.music_vae.task import model_state_objects
 
     model = build_model(config)
-    # Keras 3 models do not list their variables in TensorFlow's checkpoint graph; the trainer's
-    # checkpoints hold them as the optimiser's trainable variables (in model order).
-    variables = tf.train.Checkpoint(_trainable_variables=list(model.trainable_variables))
-    try:
-        tf.train.Checkpoint(optimizer=variables, **model_state_objects(model)).restore(checkpoint) \
-            .expect_partial() \
-            .assert_existing_objects_matched()
-    except (AssertionError, ValueError) as exc:
-        raise MusicVAEError(f"checkpoint {checkpoint} does not fit its run dir's config: "
-                            f"{exc}") from None
-    return model
+    return restore_trained_variables(model, checkpoint, **model_state_objects(model))
 
 
 def train(config, data_dir, run_dir, *, steps=None, **options) -> int:

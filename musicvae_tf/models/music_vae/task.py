@@ -67,14 +67,6 @@ class VAETask(TrainingTask):
             return None
         return collapse_warning(metrics)
 
-    @property
-    def learning_rate(self):
-        from musicvae_tf.layers.schedules import LearningRateDecay
-
-        training = self.config.training
-        return LearningRateDecay(training.learning_rate, training.min_learning_rate,
-                                 training.decay_rate)
-
     def losses(self, batch, step, training: bool) -> dict:
         """Loss terms of one batch plus the step's ``beta`` and ``sampling_probability``."""
         from musicvae_tf.models.music_vae.losses import vae_losses

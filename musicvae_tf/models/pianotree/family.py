@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from data_pipelines.errors import MusicVAEError
-from musicvae_tf.training.run_files import CONFIG_FILE
+from musicvae_tf.models.loading import refuse_mismatched_model, restore_trained_variables
 
 KERAS_MODULES = ("musicvae_tf.models.pianotree.model", "musicvae_tf.models.pianotree.pianoroll")
 KERAS_KEYS = ("name", "trainable", "dtype")  # a model's config entries that are not its sizes
@@ -17,28 +16,17 @@ def check_model(model, config, model_path: str | Path) -> None:
     from musicvae_tf.models.pianotree.model import build_model
 
     expected = build_model(config).get_config()
-    differences = [f"{key} {value}/{expected[key]}" for key, value in model.get_config().items()
-                   if key in expected and key not in KERAS_KEYS and value != expected[key]]
-    if differences:
-        raise MusicVAEError(f"{model_path} does not match the {CONFIG_FILE} beside it "
-                            f"(model/config: {', '.join(differences)})")
+    refuse_mismatched_model([f"{key} {value}/{expected[key]}"
+                             for key, value in model.get_config().items()
+                             if key in expected and key not in KERAS_KEYS
+                             and value != expected[key]], model_path)
 
 
 def restore_checkpoint(config, checkpoint: str):
     """A freshly built model holding the variables of ``checkpoint``."""
-    import tensorflow as tf
-
     from musicvae_tf.models.pianotree.model import build_model
 
-    model = build_model(config)
-    variables = tf.train.Checkpoint(_trainable_variables=list(model.trainable_variables))
-    try:
-        tf.train.Checkpoint(optimizer=variables).restore(checkpoint) \
-            .expect_partial().assert_existing_objects_matched()
-    except (AssertionError, ValueError) as exc:
-        raise MusicVAEError(f"checkpoint {checkpoint} does not fit its run dir's config: "
-                            f"{exc}") from None
-    return model
+    return restore_trained_variables(build_model(config), checkpoint)
 
 
 def train(config, data_dir, run_dir, *, steps=None, **options) -> int:

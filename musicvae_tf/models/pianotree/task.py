@@ -52,14 +52,6 @@ class PianoTreeTask(TrainingTask):
         self.config = config
         self.model = model if model is not None else build_model(config)
 
-    @property
-    def learning_rate(self):
-        from musicvae_tf.layers.schedules import LearningRateDecay
-
-        training = self.config.training
-        return LearningRateDecay(training.learning_rate, training.min_learning_rate,
-                                 training.decay_rate)
-
     def losses(self, batch, step, training: bool) -> dict:
         import math
 

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from data_pipelines.errors import MusicVAEError
-from musicvae_tf.training.run_files import CONFIG_FILE
+from musicvae_tf.models.loading import refuse_mismatched_model, restore_trained_variables
 
 KERAS_MODULES = ("musicvae_tf.models.sketch_vae.layers", "musicvae_tf.models.sketch_vae.model")
 
@@ -28,27 +27,14 @@ def config_mismatches(model, config) -> list[str]:
 
 def check_model(model, config, model_path: str | Path) -> None:
     """Refuse a model whose sizes differ from the ``config.yaml`` beside it."""
-    differences = config_mismatches(model, config)
-    if differences:
-        raise MusicVAEError(f"{model_path} does not match the {CONFIG_FILE} beside it "
-                            f"(model/config: {', '.join(differences)})")
+    refuse_mismatched_model(config_mismatches(model, config), model_path)
 
 
 def restore_checkpoint(config, checkpoint: str):
     """A freshly built SketchVAE holding the variables of ``checkpoint``."""
-    import tensorflow as tf
-
     from musicvae_tf.models.sketch_vae.model import build_sketch_vae
 
-    model = build_sketch_vae(config)
-    variables = tf.train.Checkpoint(_trainable_variables=list(model.trainable_variables))
-    try:
-        tf.train.Checkpoint(optimizer=variables).restore(checkpoint).expect_partial() \
-            .assert_existing_objects_matched()
-    except (AssertionError, ValueError) as exc:
-        raise MusicVAEError(f"checkpoint {checkpoint} does not fit its run dir's config: "
-                            f"{exc}") from None
-    return model
+    return restore_trained_variables(build_sketch_vae(config), checkpoint)
 
 
 def train(config, data_dir, run_dir, *, steps=None, **options) -> int:

@@ -22,14 +22,6 @@ class SketchVAETask(TrainingTask):
         self.settings = sketch_vae_settings(config)
         self.model = model if model is not None else build_sketch_vae(config)
 
-    @property
-    def learning_rate(self):
-        from musicvae_tf.layers.schedules import LearningRateDecay
-
-        training = self.config.training
-        return LearningRateDecay(training.learning_rate, training.min_learning_rate,
-                                 training.decay_rate)
-
     def losses(self, batch, step, training: bool) -> dict:
         from musicvae_tf.models.music_vae.losses import kl_to_standard_normal
 

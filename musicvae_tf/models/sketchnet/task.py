@@ -36,14 +36,6 @@ class InpainterTask(TrainingTask):
         self.settings = sketchnet_settings(config)
 
     @property
-    def learning_rate(self):
-        from musicvae_tf.layers.schedules import LearningRateDecay
-
-        training = self.config.training
-        return LearningRateDecay(training.learning_rate, training.min_learning_rate,
-                                 training.decay_rate)
-
-    @property
     def trainable_variables(self) -> list:
         return self.model.inpainter.trainable_variables
 

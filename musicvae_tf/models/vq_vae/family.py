@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from data_pipelines.errors import MusicVAEError
-from musicvae_tf.training.run_files import CONFIG_FILE, MODEL_FILE
+from musicvae_tf.models.loading import refuse_mismatched_model, restore_trained_variables
+from musicvae_tf.training.run_files import MODEL_FILE
 
 KERAS_MODULES = ("musicvae_tf.models.vq_vae.model", "musicvae_tf.models.vq_vae.prior")
 PRIOR_DIR = "prior"
@@ -23,28 +24,16 @@ def check_model(model, config, model_path: str | Path) -> None:
     """Refuse a model whose sizes differ from the ``config.yaml`` beside it."""
     from musicvae_tf.models.vq_vae.model import config_mismatches
 
-    differences = config_mismatches(model, config)
-    if differences:
-        raise MusicVAEError(f"{model_path} does not match the {CONFIG_FILE} beside it "
-                            f"(model/config: {', '.join(differences)})")
+    refuse_mismatched_model(config_mismatches(model, config), model_path)
 
 
 def restore_checkpoint(config, checkpoint: str):
     """A freshly built VQ-VAE holding the variables (codebook included) of ``checkpoint``."""
-    import tensorflow as tf
-
     from musicvae_tf.models.music_vae.task import model_state_objects
     from musicvae_tf.models.vq_vae.model import build_model
 
     model = build_model(config)
-    variables = tf.train.Checkpoint(_trainable_variables=list(model.trainable_variables))
-    try:
-        tf.train.Checkpoint(optimizer=variables, **model_state_objects(model)).restore(checkpoint) \
-            .expect_partial().assert_existing_objects_matched()
-    except (AssertionError, ValueError) as exc:
-        raise MusicVAEError(f"checkpoint {checkpoint} does not fit its run dir's config: "
-                            f"{exc}") from None
-    return model
+    return restore_trained_variables(model, checkpoint, **model_state_objects(model))
 
 
 class CodePriorSampler:

@@ -27,14 +27,6 @@ class VQTask(TrainingTask):
         self.diagnostic_batch = diagnostic_batch
         self._diagnostics = None
 
-    @property
-    def learning_rate(self):
-        from musicvae_tf.layers.schedules import LearningRateDecay
-
-        training = self.config.training
-        return LearningRateDecay(training.learning_rate, training.min_learning_rate,
-                                 training.decay_rate)
-
     def extra_checkpoint_objects(self) -> dict:
         """The codebook and its EMA statistics (non-trainable)."""
         from musicvae_tf.models.music_vae.task import model_state_objects
