@@ -14,7 +14,7 @@ from musicvae_tf.cli import main
 from data_pipelines.errors import MusicVAEError
 from musicvae_tf.trained_model import TrainedModel
 
-SHIPPED = ("folk-mel_2bar", "folk-hierdec-mel_16bar", "folk-inpaint")
+SHIPPED = ("folk-mel_2bar", "folk-hierdec-mel_16bar", "folk-hier-mel_16bar", "folk-inpaint")
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ QUALITY_BARS = {
     "folk-hierdec-mel_16bar": {"teacher_forced_accuracy": 0.80, "sampled_accuracy_greedy": 0.70,
                                "sampled_over_teacher_forced": 0.85, "active_unit_share": 0.5},
 }
+QUALITY_BARS["folk-hier-mel_16bar"] = QUALITY_BARS["folk-hierdec-mel_16bar"]  # same 16-bar task
 
 
 FAMILY_LABELS = {"music_vae": "MusicVAE", "inpainting": "latent-RNN inpainting",

@@ -50,6 +50,9 @@ MODELS = {
     "folk-mel_2bar": ShippedModel("folk-mel_2bar", "music_vae", "data_2bar", "folk-mel_2bar"),
     "folk-hierdec-mel_16bar": ShippedModel("folk-hierdec-mel_16bar", "music_vae", "data_16bar",
                                            "folk-hierdec-mel_16bar"),
+    # The hierarchical encoder + BN-VAE variant (README "Posterior collapse"), same windows.
+    "folk-hier-mel_16bar": ShippedModel("folk-hier-mel_16bar", "music_vae", "data_16bar",
+                                        "folk-hierdec-mel_16bar"),
     "folk-inpaint": ShippedModel("folk-inpaint", "inpainting", "data_16bar",
                                  "folk-hierdec-mel_16bar"),
     # Polyphonic: music21's Bach chorales (all four voices; the 4/4 ones fit the 16-step bar).
