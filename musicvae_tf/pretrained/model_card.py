@@ -8,13 +8,14 @@ from pathlib import Path
 import yaml
 
 # The quality bars the shipped models are held to (issue 8), per model.
+SIXTEEN_BAR_BARS = {"teacher_forced_accuracy": 0.80, "sampled_accuracy_greedy": 0.70,
+                    "sampled_over_teacher_forced": 0.85, "active_unit_share": 0.5}
 QUALITY_BARS = {
     "folk-mel_2bar": {"teacher_forced_accuracy": 0.90, "sampled_accuracy_greedy": 0.85,
                       "active_unit_share": 0.5},
-    "folk-hierdec-mel_16bar": {"teacher_forced_accuracy": 0.80, "sampled_accuracy_greedy": 0.70,
-                               "sampled_over_teacher_forced": 0.85, "active_unit_share": 0.5},
+    "folk-hierdec-mel_16bar": SIXTEEN_BAR_BARS,
+    "folk-hier-mel_16bar": SIXTEEN_BAR_BARS,
 }
-QUALITY_BARS["folk-hier-mel_16bar"] = QUALITY_BARS["folk-hierdec-mel_16bar"]  # same 16-bar task
 
 
 FAMILY_LABELS = {"music_vae": "MusicVAE", "inpainting": "latent-RNN inpainting",
