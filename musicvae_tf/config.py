@@ -161,6 +161,8 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
             raise UsageError(f"{where} must be a list such as [{value}], got {value!r}")
         element = next(a for a in typing.get_args(hint) if a is not Ellipsis)
         return tuple(_coerce(v, element, f"{where}[{i}]") for i, v in enumerate(value))
+    if dataclasses.is_dataclass(hint):
+        return value if isinstance(value, hint) else _build_section(hint, value, where)
     if hint is bool:
         if not isinstance(value, bool):
             raise UsageError(f"{where} must be true or false, got {value!r}")
@@ -281,6 +283,11 @@ def _validate(config: Config) -> None:
         (model.decoder != "hierarchical" or len(model.conductor_units) >= 1,
          "a hierarchical decoder needs model.conductor_units"),
         (model.latent_dim >= 1, "model.latent_dim must be >= 1"),
+        (model.bar_latent_dim >= 0, "model.bar_latent_dim must be >= 0"),
+        (model.bar_latent_dim == 0 or model.decoder == "hierarchical",
+         "model.bar_latent_dim needs model.decoder hierarchical"),
+        (not model.linear_skip or (model.bar_latent_dim > 0 and model.encoder == "hierarchical"),
+         "model.linear_skip needs model.bar_latent_dim and model.encoder hierarchical"),
         (model.lstm_impl in ("auto", "fused", "keras"),
          "model.lstm_impl must be auto, fused or keras"),
         (math.isfinite(model.mu_batch_norm) and model.mu_batch_norm >= 0,

@@ -25,7 +25,8 @@ class Family:
 
 
 FAMILIES = {
-    "music_vae": Family(hooks="musicvae_tf.models.music_vae.family"),
+    "music_vae": Family(hooks="musicvae_tf.models.music_vae.family",
+                        sections="musicvae_tf.models.music_vae.config"),
     "inpainting": Family(hooks="musicvae_tf.models.inpainting.family",
                          sections="musicvae_tf.models.inpainting.config"),
     "vq_vae": Family(hooks="musicvae_tf.models.vq_vae.family",

@@ -56,10 +56,13 @@ class BidirectionalLstmEncoder(keras.layers.Layer):
     def call(self, inputs, training=False):
         return self.posterior(final_states(self.lstm, inputs), training=training)
 
-    def posterior(self, h, training=False):
-        """``(mu, sigma)`` of the final encoder features ``h [B, 2 * units[-1]]``."""
+    def posterior(self, h, training=False, skip=None):
+        """``(mu, sigma)`` of the final encoder features ``h [B, 2 * units[-1]]``; ``skip`` (a
+        linear code of the bars) is added to the mean."""
         h = tf.cast(h, "float32")
         mu = self.mu_layer(h)
+        if skip is not None:
+            mu = mu + skip
         if self.mu_norm is not None:
             mu = self.mu_norm(mu, training=training) * self.mu_batch_norm
         return mu, self.sigma_layer(h)
@@ -80,15 +83,30 @@ class HierarchicalLstmEncoder(BidirectionalLstmEncoder):
 
     The gradient from the posterior reaches a step through at most ``steps_per_bar + num_bars``
     recurrent steps instead of the whole sequence, and the bars run as one batch.
+
+    With ``bar_latent_dim`` > 0 (a linear skip) each bar embedding also goes through a
+    ``bar_latent`` Dense (a one-bar MusicVAE's mean layer: the bar's latent) and a ``latent_skip``
+    Dense maps the ``num_bars`` bar latents together straight to the mean, added to the top
+    level's: a linear code of the bars (staged training starts it at their whitened principal
+    components) that the top LSTM refines.
     """
 
-    def __init__(self, units, latent_dim, input_dim, steps_per_bar=16, **kwargs):
+    def __init__(self, units, latent_dim, input_dim, steps_per_bar=16, bar_latent_dim=0,
+                 num_bars=0, **kwargs):
         self.steps_per_bar = int(steps_per_bar)
         super().__init__(units, latent_dim, input_dim, **kwargs)
         if len(self.units) != 2:
             raise ValueError(f"a hierarchical encoder has 2 levels, got units {self.units}")
         self.top_lstm = LSTMStack(self.units[1:], input_dim=2 * self.units[0], bidirectional=True,
                                   impl=self.lstm_impl, name="top_lstm")
+        self.bar_latent_dim = int(bar_latent_dim)
+        self.num_bars = int(num_bars)
+        if self.bar_latent_dim and self.num_bars < 1:
+            raise ValueError("a linear skip needs num_bars")
+        self.bar_latent_layer = keras.layers.Dense(
+            self.bar_latent_dim, dtype="float32", name="bar_latent") if self.bar_latent_dim else None
+        self.skip_layer = keras.layers.Dense(
+            self.latent_dim, dtype="float32", name="latent_skip") if self.bar_latent_dim else None
 
     def _first_stack_units(self) -> list[int]:
         return self.units[:1]
@@ -96,17 +114,27 @@ class HierarchicalLstmEncoder(BidirectionalLstmEncoder):
     def build(self, input_shape=None):
         super().build()
         self.top_lstm.build()
+        if self.bar_latent_layer is not None:
+            self.bar_latent_layer.build((None, 2 * self.units[0]))
+            self.skip_layer.build((None, self.num_bars * self.bar_latent_dim))
 
     def call(self, inputs, training=False):
         batch, depth = tf.shape(inputs)[0], inputs.shape[-1]
         bars = tf.reshape(inputs, [-1, self.steps_per_bar, depth])
         embeddings = final_states(self.lstm, bars)
+        if self.bar_latent_layer is None:
+            embeddings = tf.reshape(embeddings, [batch, -1, 2 * self.units[0]])
+            return self.posterior(final_states(self.top_lstm, embeddings), training=training)
+        bar_latents = self.bar_latent_layer(tf.cast(embeddings, "float32"))
+        skip = self.skip_layer(tf.reshape(bar_latents, [batch, self.num_bars * self.bar_latent_dim]))
         embeddings = tf.reshape(embeddings, [batch, -1, 2 * self.units[0]])
-        return self.posterior(final_states(self.top_lstm, embeddings), training=training)
+        return self.posterior(final_states(self.top_lstm, embeddings), training=training,
+                              skip=skip)
 
     def get_config(self):
         config = super().get_config()
-        config.update(steps_per_bar=self.steps_per_bar)
+        config.update(steps_per_bar=self.steps_per_bar, bar_latent_dim=self.bar_latent_dim,
+                      num_bars=self.num_bars)
         return config
 
 

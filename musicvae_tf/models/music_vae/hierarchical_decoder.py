@@ -15,7 +15,12 @@ class HierarchicalDecoder(Decoder):
     """z -> logits ``[B, U * S, sum(output_splits)]`` for U bars of S steps (SPEC §3).
 
     The conductor starts from ``tanh(Dense(z))``, reads a constant zero input (one feature) at
-    each of its U steps and its top output ``c_u`` embeds bar u. The bar decoder starts every bar
+    each of its U steps and its top output ``c_u`` embeds bar u. With ``bar_latent_dim`` > 0 a
+    linear ``bar_latent`` Dense maps each conductor output to an unbounded bar latent of that
+    size, which then is ``c_u``: the shape of a one-bar MusicVAE's z, so that model's decoder
+    loads into the bar decoder and the conductor can be taught its latents (staged training).
+    With ``linear_skip`` a ``latent_skip`` Dense maps z straight to all U bar latents, added to
+    the conductor's: a linear decoding of the bars that the conductor refines. The bar decoder starts every bar
     from ``tanh(Dense(c_u))`` (one Dense shared by all bars), sees ``c_u`` concatenated to every
     input, and its first input in bar u is the last token of bar u - 1 (zeros for bar 0).
 
@@ -34,12 +39,24 @@ class HierarchicalDecoder(Decoder):
     """
 
     def __init__(self, conductor_units, units, latent_dim, num_classes, num_bars, steps_per_bar,
-                 lstm_impl="auto", output_splits=None, control_depth=0, **kwargs):
+                 lstm_impl="auto", output_splits=None, control_depth=0, bar_latent_dim=0,
+                 linear_skip=False, **kwargs):
         super().__init__(units, latent_dim, num_classes, lstm_impl, output_splits, control_depth,
                          **kwargs)
         self.conductor_units = [int(u) for u in conductor_units]
         self.num_bars = int(num_bars)
         self.steps_per_bar = int(steps_per_bar)
+        self.bar_latent_dim = int(bar_latent_dim)
+        self.embedding_dim = self.bar_latent_dim or self.conductor_units[-1]
+        self.bar_latent_layer = keras.layers.Dense(
+            self.bar_latent_dim, dtype="float32",
+            name="bar_latent") if self.bar_latent_dim else None
+        self.linear_skip = bool(linear_skip)
+        if self.linear_skip and not self.bar_latent_dim:
+            raise ValueError("a linear skip needs bar_latent_dim")
+        self.latent_skip_layer = keras.layers.Dense(
+            self.num_bars * self.bar_latent_dim, dtype="float32",
+            name="latent_skip") if self.linear_skip else None
         self.conductor = LSTMStack(self.conductor_units, input_dim=1, impl=self.lstm_impl,
                                    name="conductor")
         self.conductor_initial_state_layer = keras.layers.Dense(
@@ -54,7 +71,7 @@ class HierarchicalDecoder(Decoder):
 
     def _core(self, size: int, suffix: str):
         lstm = LSTMStack(self.units, input_dim=size + self.control_depth,
-                         conditioning_dim=self.conductor_units[-1], impl=self.lstm_impl,
+                         conditioning_dim=self.embedding_dim, impl=self.lstm_impl,
                          name=f"bar_lstm{suffix}")
         initial = keras.layers.Dense(2 * sum(self.units), activation="tanh",
                                      name=f"bar_initial_state{suffix}")
@@ -72,25 +89,36 @@ class HierarchicalDecoder(Decoder):
     def build(self, input_shape=None):
         self.conductor.build()
         self.conductor_initial_state_layer.build((None, self.latent_dim))
+        if self.bar_latent_layer is not None:
+            self.bar_latent_layer.build((None, self.conductor_units[-1]))
+        if self.latent_skip_layer is not None:
+            self.latent_skip_layer.build((None, self.latent_dim))
         for lstm, initial, output in self.cores():
             lstm.build()
-            initial.build((None, self.conductor_units[-1]))
+            initial.build((None, self.embedding_dim))
             output.build((None, self.units[-1]))
         self.built = True
 
     def bar_embeddings(self, z):
-        """Conductor outputs ``[B, U, H_conductor]``."""
+        """The bars' embeddings ``c_u`` ``[B, U, embedding_dim]``: the conductor's outputs, or
+        their bar latents with ``bar_latent_dim``."""
         zeros = tf.zeros([tf.shape(z)[0], self.num_bars, 1], self.compute_dtype)
         states = split_states(self.conductor_initial_state_layer(z),
                               self.conductor.state_sizes())
         outputs, _ = self.conductor(zeros, initial_states=states)
-        return tf.ensure_shape(outputs, [None, self.num_bars, self.conductor_units[-1]])
+        if self.bar_latent_layer is not None:
+            outputs = self.bar_latent_layer(tf.cast(outputs, "float32"))
+            if self.latent_skip_layer is not None:
+                skip = self.latent_skip_layer(tf.cast(z, "float32"))
+                outputs += tf.reshape(skip, [-1, self.num_bars, self.bar_latent_dim])
+            outputs = tf.cast(outputs, self.compute_dtype)
+        return tf.ensure_shape(outputs, [None, self.num_bars, self.embedding_dim])
 
     def call(self, z, targets_one_hot, controls=None, training=False):
         """Teacher-forced logits float32 ``[B, T, sum(output_splits)]``, all bars in parallel."""
         embeddings = self.bar_embeddings(z)
         batch = tf.shape(z)[0]
-        folded_embeddings = tf.reshape(embeddings, [-1, self.conductor_units[-1]])
+        folded_embeddings = tf.reshape(embeddings, [-1, self.embedding_dim])
         folded_controls = None if controls is None else tf.reshape(
             controls, [-1, self.steps_per_bar, self.control_depth])
         logits = []
@@ -118,4 +146,5 @@ class HierarchicalDecoder(Decoder):
 
     def get_config(self):
         return {**super().get_config(), "conductor_units": self.conductor_units,
-                "num_bars": self.num_bars, "steps_per_bar": self.steps_per_bar}
+                "num_bars": self.num_bars, "steps_per_bar": self.steps_per_bar,
+                "bar_latent_dim": self.bar_latent_dim, "linear_skip": self.linear_skip}

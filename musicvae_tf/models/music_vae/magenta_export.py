@@ -30,6 +30,10 @@ def magenta_arrays(model) -> dict[str, np.ndarray]:
     if getattr(model, "mu_batch_norm", 0.0) > 0:
         raise MusicVAEError("a model trained with model.mu_batch_norm has no Magenta equivalent "
                             "(Magenta's posterior mean is a plain Dense layer)")
+    if getattr(model, "bar_latent_dim", 0) > 0:
+        raise MusicVAEError("a model with model.bar_latent_dim (staged training) has no Magenta "
+                            "equivalent (Magenta's bar decoder reads the conductor's output, and "
+                            "has no linear path from z to the bars)")
     arrays = {}
     for variable in magenta_layout(model):
         value = np.zeros(variable.shape, np.float32)

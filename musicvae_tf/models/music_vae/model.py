@@ -35,7 +35,7 @@ class MusicVAE(keras.Model):
     def __init__(self, num_classes, num_bars, steps_per_bar, encoder_units, latent_dim,
                  decoder="flat", decoder_units=(256, 256), conductor_units=(), lstm_impl="auto",
                  mu_batch_norm=0.0, output_splits=None, input_depth=None, control_depth=0,
-                 encoder="flat", **kwargs):
+                 encoder="flat", bar_latent_dim=0, linear_skip=False, **kwargs):
         super().__init__(**kwargs)
         self.num_classes = int(num_classes)
         self.output_splits = [int(s) for s in (output_splits or [self.num_classes])]
@@ -54,15 +54,18 @@ class MusicVAE(keras.Model):
         self.lstm_impl = str(lstm_impl)
         self.mu_batch_norm = float(mu_batch_norm)
         self.encoder_kind = str(encoder)
+        self.bar_latent_dim = int(bar_latent_dim)
+        self.linear_skip = bool(linear_skip)
         encoder_sizes = dict(lstm_impl=self.lstm_impl, mu_batch_norm=self.mu_batch_norm,
                              name="encoder")
         if self.encoder_kind == "flat":
             self.encoder = BidirectionalLstmEncoder(self.encoder_units, self.latent_dim,
                                                     self.input_depth, **encoder_sizes)
         elif self.encoder_kind == "hierarchical":
-            self.encoder = HierarchicalLstmEncoder(self.encoder_units, self.latent_dim,
-                                                   self.input_depth, self.steps_per_bar,
-                                                   **encoder_sizes)
+            self.encoder = HierarchicalLstmEncoder(
+                self.encoder_units, self.latent_dim, self.input_depth, self.steps_per_bar,
+                bar_latent_dim=self.bar_latent_dim if self.linear_skip else 0,
+                num_bars=self.num_bars, **encoder_sizes)
         else:
             raise ValueError(f"unknown encoder {encoder!r}")
         sizes = dict(lstm_impl=self.lstm_impl, output_splits=self.output_splits,
@@ -73,7 +76,9 @@ class MusicVAE(keras.Model):
         elif self.decoder_kind == "hierarchical":
             self.decoder = HierarchicalDecoder(self.conductor_units, self.decoder_units,
                                                self.latent_dim, self.num_classes, self.num_bars,
-                                               self.steps_per_bar, **sizes)
+                                               self.steps_per_bar,
+                                               bar_latent_dim=self.bar_latent_dim,
+                                               linear_skip=self.linear_skip, **sizes)
         else:
             raise ValueError(f"unknown decoder {decoder!r}")
         self._sample_function = tf.function(self._sample, reduce_retracing=True)
@@ -163,7 +168,8 @@ class MusicVAE(keras.Model):
                       decoder_units=self.decoder_units, conductor_units=self.conductor_units,
                       lstm_impl=self.lstm_impl, mu_batch_norm=self.mu_batch_norm,
                       output_splits=self.output_splits, input_depth=self.input_depth,
-                      control_depth=self.control_depth, encoder=self.encoder_kind)
+                      control_depth=self.control_depth, encoder=self.encoder_kind,
+                      bar_latent_dim=self.bar_latent_dim, linear_skip=self.linear_skip)
         return config
 
 
@@ -187,6 +193,7 @@ def build_model(config) -> MusicVAE:
         decoder=model_config.decoder, decoder_units=model_config.decoder_units,
         conductor_units=model_config.conductor_units, lstm_impl=model_config.lstm_impl,
         mu_batch_norm=model_config.mu_batch_norm, encoder=model_config.encoder,
+        bar_latent_dim=model_config.bar_latent_dim, linear_skip=model_config.linear_skip,
         name="music_vae")
     model.build((None, data.num_steps, sizes["input_depth"]))
     return model
@@ -202,7 +209,8 @@ def config_mismatches(model, config) -> list[str]:
                     steps_per_bar=data.steps_per_bar, encoder_units=list(sizes.encoder_units),
                     latent_dim=sizes.latent_dim, encoder=sizes.encoder, decoder=sizes.decoder,
                     decoder_units=list(sizes.decoder_units),
-                    conductor_units=list(sizes.conductor_units))
+                    conductor_units=list(sizes.conductor_units),
+                    bar_latent_dim=sizes.bar_latent_dim, linear_skip=sizes.linear_skip)
     actual = model.get_config()
     found = {key: list(value) if isinstance(value, (list, tuple)) else value
              for key, value in actual.items() if key in expected}
