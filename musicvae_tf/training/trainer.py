@@ -82,7 +82,8 @@ def setup_training(task_builder: Callable[[], TrainingTask], strategy, precision
 def train(task_builder: Callable[[], TrainingTask], dataset_fn: Callable, run_dir: str | Path,
           config: Config, steps: int | None = None, strategy_name: str = "auto",
           precision: str = "float32", *, minutes: float | None = None, strategy=None,
-          progress: bool = True, log: Callable[[str], None] = print) -> TrainingResult:
+          progress: bool = True, log: Callable[[str], None] = print,
+          progress_label: str = "train") -> TrainingResult:
     """Train (or resume training) the task in ``run_dir`` and return what happened.
 
     ``dataset_fn(input_context)`` returns the per-replica training dataset of ``(inputs...)``
@@ -96,13 +97,15 @@ def train(task_builder: Callable[[], TrainingTask], dataset_fn: Callable, run_di
     lock = run_dir_lock(run_dir) if is_chief(strategy) else contextlib.nullcontext()
     with lock:
         return _train(task_builder, dataset_fn, run_dir, config, steps, strategy_name, precision,
-                      minutes=minutes, strategy=strategy, progress=progress, log=log)
+                      minutes=minutes, strategy=strategy, progress=progress, log=log,
+                      progress_label=progress_label)
 
 
 def _train(task_builder: Callable[[], TrainingTask], dataset_fn: Callable, run_dir: str | Path,
            config: Config, steps: int | None = None, strategy_name: str = "auto",
            precision: str = "float32", *, minutes: float | None = None, strategy=None,
-           progress: bool = True, log: Callable[[str], None] = print) -> TrainingResult:
+           progress: bool = True, log: Callable[[str], None] = print,
+           progress_label: str = "train") -> TrainingResult:
     """:func:`train` once the run dir is locked."""
     run_dir = Path(run_dir)
     training = config.training
@@ -142,7 +145,7 @@ def _train(task_builder: Callable[[], TrainingTask], dataset_fn: Callable, run_d
                          resume_step=start) if chief else None
     try:
         result = _loop(setup, dataset_fn, store, metrics, run_dir, config, start, total,
-                       minutes, progress, log)
+                       minutes, progress, log, progress_label)
     finally:
         if metrics is not None:
             metrics.close()
@@ -162,7 +165,7 @@ def _make_iterator(strategy, dataset_fn, start: int):
 
 
 def _loop(setup, dataset_fn, store, metrics, run_dir, config, start, total, minutes, progress,
-          log) -> TrainingResult:
+          log, progress_label="train") -> TrainingResult:
     training = config.training
     current, last_saved, last_logged = start, start if store.latest else None, start
     stop_reason, last_metrics, last_warning = "steps", {}, None
@@ -170,7 +173,8 @@ def _loop(setup, dataset_fn, store, metrics, run_dir, config, start, total, minu
     if current < total:
         iterator = _make_iterator(setup.strategy, dataset_fn, start)
     window_start, window_steps = time.perf_counter(), 0
-    with GracefulStop() as stop, TrainingProgress(start, total, enabled=progress) as bar:
+    with GracefulStop() as stop, TrainingProgress(start, total, enabled=progress,
+                                                      description=progress_label) as bar:
         while current < total:
             if stop.requested:
                 stop_reason = stop.requested

@@ -28,10 +28,23 @@ def restore_checkpoint(config, checkpoint: str):
 
 
 def train(config, data_dir, run_dir, *, steps=None, **options) -> int:
-    """Train (or resume) a MusicVAE in ``run_dir``, print the last metrics; the exit code."""
+    """Train (or resume) a MusicVAE in ``run_dir`` (every unfinished stage of a ``curriculum``),
+    print the last metrics; the exit code."""
     from musicvae_tf.cli.run_options import SIGNAL_EXIT_CODES
     from musicvae_tf.models.music_vae.task import VAETask, diagnostic_batch, vae_dataset_fn
     from musicvae_tf.training.trainer import train as run_trainer
+
+    if config.section("curriculum") is not None:
+        from musicvae_tf.models.music_vae.curriculum import train_curriculum
+
+        code = 0
+        for stage in train_curriculum(config, data_dir, run_dir, steps=steps, **options):
+            if stage.result is None:
+                print(f"stage {stage.name}: already ended ({stage.run_dir})")
+                continue
+            _report(f"{config.name} stage {stage.name}", stage.result)
+            code = SIGNAL_EXIT_CODES.get(stage.result.stop_reason, 0)
+        return code
 
     def held_out():
         return diagnostic_batch(data_dir, config)
@@ -39,9 +52,14 @@ def train(config, data_dir, run_dir, *, steps=None, **options) -> int:
     result = run_trainer(lambda: VAETask(config, diagnostic_batch=held_out),
                          vae_dataset_fn(data_dir, config), run_dir, config, steps=steps,
                          **options)
+    _report(config.name, result)
+    return SIGNAL_EXIT_CODES.get(result.stop_reason, 0)
+
+
+def _report(name: str, result) -> None:
     metrics = result.last_metrics
     if metrics:
-        print(f"{config.name}: step {result.final_step}  loss {metrics['loss']:.3f}  "
+        print(f"{name}: step {result.final_step}  loss {metrics['loss']:.3f}  "
               f"recon {metrics.get('reconstruction', float('nan')):.3f}  "
               f"KL {metrics.get('kl_bits', float('nan')):.2f} bits  "
               f"accuracy {metrics.get('accuracy', float('nan')):.3f}  "
@@ -50,7 +68,6 @@ def train(config, data_dir, run_dir, *, steps=None, **options) -> int:
               f"({metrics['steps_per_sec']:.2f} steps/s)")
     if result.model_path is not None:
         print(f"model: {result.model_path}  checkpoint: {result.checkpoint}")
-    return SIGNAL_EXIT_CODES.get(result.stop_reason, 0)
 
 
 def evaluate(args, run_dir: Path, out: Path) -> int:
