@@ -56,8 +56,8 @@ def piece_from_note_sequence(note_sequence, name: str, data_config: DataConfig) 
     instrument with the most notes, on the step grid of the tempo map (``note_steps``) and made
     monophonic as everywhere else (``monophonic_tokens``)."""
     for signature in note_sequence.time_signatures:
-        steps = signature.numerator * 4 * data_config.steps_per_quarter / signature.denominator
-        if steps != data_config.steps_per_bar:
+        quarter_steps = signature.numerator * 4 * data_config.steps_per_quarter
+        if quarter_steps != data_config.steps_per_bar * signature.denominator:  # no division: 4/0
             raise MusicVAEError(
                 f"wrong meter in {name}: {signature.numerator}/{signature.denominator} at "
                 f"{signature.time:.2f}s; the model needs {data_config.steps_per_bar} steps per bar "
@@ -78,7 +78,7 @@ def piece_from_note_sequence(note_sequence, name: str, data_config: DataConfig) 
                             f"{data_config.min_pitch}..{data_config.max_pitch}")
     tempos = sorted(note_sequence.tempos, key=lambda tempo: tempo.time)
     qpm = float(tempos[0].qpm) if tempos else 120.0
-    return PieceMelody(tokens=monophonic_tokens(notes, data_config), qpm=qpm,
+    return PieceMelody(tokens=monophonic_tokens(notes, data_config, name=name), qpm=qpm,
                        steps_per_bar=data_config.steps_per_bar)
 
 
