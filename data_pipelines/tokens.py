@@ -20,6 +20,10 @@ NOTE_OFF = 1
 FIRST_PITCH_TOKEN = 2
 
 DEFAULT_QPM = 120.0
+# MIDI stores a tempo as 24-bit microseconds per quarter (1..16,777,215), so the slowest tempo a
+# file can hold is 60e6 / 16,777,215 (about 3.58 qpm); tempos are accepted from there to MAX_QPM.
+MIN_QPM = 60_000_000 / 16_777_215
+MAX_QPM = 1000.0
 DEFAULT_VELOCITY = 80
 
 

@@ -1,18 +1,22 @@
-"""The length cap (``data.max_piece_steps``) where a piece's length is first known and the tick cap
-of the tolerant MIDI reader; small limits keep these fast (test_memory_bombs.py sends the enormous
-pieces)."""
+"""The length cap (``data.max_piece_steps``) where a piece's length is first known, the tick cap of
+the tolerant MIDI reader, and the tempo range a MIDI file can store; small limits keep these fast
+(test_memory_bombs.py sends the enormous pieces)."""
 
 from __future__ import annotations
 
+import argparse
+
+import pretty_midi
 import pytest
 
 from data_pipelines import midi_source
 from data_pipelines.data_config import DataConfig
 from data_pipelines.errors import MusicVAEError
-from data_pipelines.tokens import piece_steps
+from data_pipelines.tokens import DEFAULT_QPM, MIN_QPM, piece_steps, write_midi
 from data_pipelines.windows import windows_from_file
 from malformed_inputs import END, smf, varlen
 from midi_factory import make_midi, make_sequence, scale_notes, write
+from musicvae_tf.cli.generation_args import tempo
 from musicvae_tf.models.inpainting.piece import piece_from_note_sequence
 
 SMALL = DataConfig(num_bars=2, max_piece_steps=64)  # 4 bars of 16 steps
@@ -59,6 +63,14 @@ def test_a_meter_with_a_zero_denominator_is_a_wrong_meter_not_a_crash():
         piece_from_note_sequence(sequence, "zero.mid", SMALL)
 
 
+@pytest.mark.parametrize("qpm, kept", [(1.0, MIN_QPM), (5000.0, 1000.0), (0.0, DEFAULT_QPM),
+                                       (float("nan"), DEFAULT_QPM), (90.0, 90.0)])
+def test_a_piece_keeps_a_tempo_its_outputs_can_be_written_at(qpm, kept):
+    sequence = bars_of_eighths(4)
+    sequence.tempos[0].qpm = qpm
+    assert piece_from_note_sequence(sequence, "t.mid", DataConfig()).qpm == pytest.approx(kept)
+
+
 def test_the_tolerant_reader_refuses_a_file_spanning_too_many_ticks(monkeypatch):
     monkeypatch.setattr(midi_source, "MAX_FALLBACK_TICKS", 1000)
     note_on = b"\x00\xf1\x10\x00\x90\x3c\x40"  # 0xF1 (MTC quarter frame) only mido reads
@@ -70,3 +82,13 @@ def test_the_tolerant_reader_refuses_a_file_spanning_too_many_ticks(monkeypatch)
     with pytest.raises(MusicVAEError) as refused:
         midi_source.midi_bytes_to_note_sequence(file_of(2000), "long.mid")
     assert str(refused.value) == "long.mid: too long to read (2,000 ticks, at most 1,000 in a file this malformed)"
+
+
+def test_tempos_are_checked_against_what_a_midi_file_stores(tmp_path):
+    assert tempo("3.5763") == 3.5763 and tempo("1000") == 1000.0
+    for text in ("3.57", "1", "0", "1000.5", "nan", "inf"):
+        with pytest.raises(argparse.ArgumentTypeError, match=r"a tempo must lie in 3\.576\.\.1000 qpm"):
+            tempo(text)
+    path = write_midi([2 + 60 - 21] + [0] * 31, tmp_path / "slow.mid", DataConfig(), qpm=MIN_QPM)
+    written = pretty_midi.PrettyMIDI(path)
+    assert written.get_tempo_changes()[1][0] == pytest.approx(MIN_QPM, rel=1e-6)
