@@ -3,7 +3,9 @@
 Routes: ``GET /`` the page, ``GET /static/*``, ``GET /api/models``, and ``POST /api/sample``,
 ``/api/interpolate``, ``/api/piece``, ``/api/inpaint`` (multipart forms: MIDI uploads or one of the
 held-out tunes), ``/api/midi`` (JSON: a result's tokens -> a MIDI file). Errors are JSON
-``{"error": "one line"}``: 400 for bad input (the CLI's message), 413 for an upload over the limit.
+``{"error": "one line"}``: 400 for bad input (the CLI's message, or the form parser's), 413 for an
+upload, a field or a request over the limit, 404/405 for an unknown route or method; a text field
+over :data:`MAX_FIELD_CHARS` is refused, so no message quotes more of the input than that.
 
 Uploads are read into memory (Starlette spools a large part to a temporary file it names itself) and
 parsed from bytes: nothing the client sends is used as a path. Model calls run in a worker thread,
@@ -20,20 +22,24 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from data_pipelines.errors import MusicVAEError, UsageError, describe_os_error
-from musicvae_tf.studio.service import Studio, held_out_tune, parse_bar, parse_number, parse_seed, read_upload
+from musicvae_tf.studio.service import (Studio, held_out_tune, parse_bar, parse_number, parse_seed, read_upload,
+                                        upload_label)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 # Largest MIDI file accepted (a long folk tune is a few KiB); a request holds at most two.
 MAX_UPLOAD_BYTES = 1024 * 1024
 _FORM_OVERHEAD = 64 * 1024
+# Longest text field (a model name, a tune id, a number); longer ones are refused unquoted.
+MAX_FIELD_CHARS = 80
 
 log = logging.getLogger("musicvae_tf.studio")
 
@@ -58,7 +64,13 @@ def create_app(studio: Studio, max_upload_bytes: int = MAX_UPLOAD_BYTES,
         Route("/api/midi", api.midi, methods=["POST"]),
     ]
     middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)] if allowed_hosts else []
-    return Starlette(routes=routes, middleware=middleware)
+    return Starlette(routes=routes, middleware=middleware, exception_handlers={HTTPException: _http_error})
+
+
+async def _http_error(request: Request, exc: HTTPException) -> Response:
+    """Starlette's own refusals (an unknown route or method, a missing static file) as JSON."""
+    return _error(f"{exc.detail}: {request.method} {request.url.path[:MAX_FIELD_CHARS]}", exc.status_code,
+                  headers=exc.headers)
 
 
 async def _index(request: Request) -> Response:
@@ -76,6 +88,8 @@ def _answers_errors(handler):
             return _error(str(exc), 413)
         except MusicVAEError as exc:
             return _error(str(exc), 400)
+        except ClientDisconnect:
+            return _error("the client closed the connection before sending the whole request", 400)
         except OSError as exc:
             log.exception("studio request failed")
             return _error(describe_os_error(exc), 500)
@@ -86,8 +100,8 @@ def _answers_errors(handler):
     return wrapped
 
 
-def _error(message: str, status: int) -> JSONResponse:
-    return JSONResponse({"error": " ".join(message.split())}, status_code=status)
+def _error(message: str, status: int, headers: dict | None = None) -> JSONResponse:
+    return JSONResponse({"error": " ".join(message.split())}, status_code=status, headers=headers)
 
 
 class _Api:
@@ -152,10 +166,13 @@ class _Api:
             payload = json.loads(body)
         except ValueError:
             raise UsageError("the request is not JSON") from None
+        except RecursionError:
+            raise UsageError("the request's JSON nests too deeply") from None
         if not isinstance(payload, dict):
             raise UsageError("the request must be a JSON object")
-        data = await run_in_threadpool(self.studio.midi, str(payload.get("model", "")), payload.get("tokens"),
-                                       payload.get("qpm", 120))
+        model = _short("model", payload.get("model", ""))
+        qpm = _short("qpm", payload.get("qpm", 120))
+        data = await run_in_threadpool(self.studio.midi, model, payload.get("tokens"), qpm)
         return Response(data, media_type="audio/midi",
                         headers={"Content-Disposition": 'attachment; filename="musicvae.mid"'})
 
@@ -163,10 +180,14 @@ class _Api:
         """The form's text fields and, per name in ``files``, its source (see :meth:`_source`)."""
         limit = 2 * self.max_upload_bytes + _FORM_OVERHEAD
         _check_length(request, limit)
-        form = await Request(request.scope, _counting_receive(request.receive, limit)).form(
-            max_files=2, max_fields=16)
         try:
-            fields = {key: value for key, value in form.items() if isinstance(value, str)}
+            form = await Request(request.scope, _counting_receive(request.receive, limit)).form(
+                max_files=2, max_fields=16)
+        except HTTPException as exc:  # the form parser's refusal: malformed, too many parts, too large
+            too_large = "maximum size" in str(exc.detail)
+            raise (UploadTooLarge if too_large else UsageError)(f"bad form: {exc.detail}") from None
+        try:
+            fields = {key: _short(key, value) for key, value in form.items() if isinstance(value, str)}
             sources = {key: await self._source(form, key) for key in files}
         finally:
             await form.close()
@@ -178,7 +199,7 @@ class _Api:
         if isinstance(upload, UploadFile) and (upload.filename or upload.size):
             data = await upload.read(self.max_upload_bytes + 1)
             if len(data) > self.max_upload_bytes:
-                raise UploadTooLarge(f"{upload.filename}: larger than the upload limit of "
+                raise UploadTooLarge(f"{upload_label(upload.filename)}: larger than the upload limit of "
                                      f"{self.max_upload_bytes // 1024} KiB")
             return "upload", data, upload.filename
         tune = form.get(f"{key}_tune") if key != "file" else form.get("tune")
@@ -192,6 +213,14 @@ def _open(source: tuple):
     if source[0] == "upload":
         return read_upload(source[1], source[2])
     return held_out_tune(source[1])
+
+
+def _short(key: str, value) -> str:
+    """A text field as a string, refused (without quoting it) when over :data:`MAX_FIELD_CHARS`."""
+    text = str(value)
+    if len(text) > MAX_FIELD_CHARS:
+        raise UsageError(f"field {key[:40]!r} is too long: {len(text):,} characters, at most {MAX_FIELD_CHARS}")
+    return text
 
 
 def _text(form, key: str, default: str | None = None) -> str:
