@@ -5,7 +5,8 @@ Routes: ``GET /`` the page, ``GET /static/*``, ``GET /api/models``, and ``POST /
 held-out tunes), ``/api/midi`` (JSON: a result's tokens -> a MIDI file). Errors are JSON
 ``{"error": "one line"}``: 400 for bad input (the CLI's message, or the form parser's), 413 for an
 upload, a field or a request over the limit, 404/405 for an unknown route or method; a text field
-over :data:`MAX_FIELD_CHARS` is refused, so no message quotes more of the input than that.
+over :data:`MAX_FIELD_CHARS` is refused, so no message quotes more of the input than that; a POST
+from another site's page is refused with 403 (:class:`_SameOrigin`).
 
 Uploads are read into memory (Starlette spools a large part to a temporary file it names itself) and
 parsed from bytes: nothing the client sends is used as a path. Model calls run in a worker thread,
@@ -18,13 +19,13 @@ import functools
 import json
 import logging
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
+from starlette.datastructures import Headers, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -51,7 +52,8 @@ class UploadTooLarge(Exception):
 def create_app(studio: Studio, max_upload_bytes: int = MAX_UPLOAD_BYTES,
                allowed_hosts: list[str] | None = None) -> Starlette:
     """The web app over ``studio``; ``allowed_hosts`` (e.g. localhost names) refuses other Host
-    headers, which keeps a page of another site from reaching a localhost server by DNS rebinding."""
+    headers, which keeps a page of another site from reaching a localhost server by DNS rebinding,
+    and a POST from another site's page is refused whatever the host (:class:`_SameOrigin`)."""
     api = _Api(studio, max_upload_bytes)
     routes = [
         Route("/", _index),
@@ -63,8 +65,49 @@ def create_app(studio: Studio, max_upload_bytes: int = MAX_UPLOAD_BYTES,
         Route("/api/inpaint", api.inpaint, methods=["POST"]),
         Route("/api/midi", api.midi, methods=["POST"]),
     ]
-    middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)] if allowed_hosts else []
-    return Starlette(routes=routes, middleware=middleware, exception_handlers={HTTPException: _http_error})
+    return Starlette(routes=routes, middleware=[Middleware(_SameOrigin, allowed_hosts=allowed_hosts)],
+                     exception_handlers={HTTPException: _http_error})
+
+
+class _SameOrigin:
+    """ASGI middleware that answers (JSON) instead of the app: 400 to a request whose ``Host`` is not
+    in ``allowed_hosts`` (when given), 403 to a POST a page of another site sent (``Sec-Fetch-Site:
+    cross-site``, or an ``Origin`` that is not this server's own address). Scripts and curl send no
+    Origin and are served; the studio's own page sends its own."""
+
+    def __init__(self, app, allowed_hosts: list[str] | None = None):
+        self.app = app
+        self.allowed_hosts = set(allowed_hosts) if allowed_hosts else None
+
+    async def __call__(self, scope, receive, send):
+        refusal = self._refusal(scope) if scope["type"] == "http" else None
+        if refusal is None:
+            await self.app(scope, receive, send)
+        else:
+            await _error(*refusal)(scope, receive, send)
+
+    def _refusal(self, scope) -> tuple[str, int] | None:
+        headers = Headers(scope=scope)
+        host = headers.get("host", "")
+        if self.allowed_hosts is not None and _host_name(host) not in self.allowed_hosts:
+            return (f"invalid Host header {host[:MAX_FIELD_CHARS]!r}: this studio answers to "
+                    f"{', '.join(sorted(self.allowed_hosts))}", 400)
+        if scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            return None
+        origin = headers.get("origin")
+        if headers.get("sec-fetch-site") == "cross-site" or (
+                origin is not None and origin.lower() != f"{scope['scheme']}://{host}".lower()):
+            return (f"cross-site request refused: a page of {(origin or 'another site')[:MAX_FIELD_CHARS]} "
+                    "cannot use this studio", 403)
+        return None
+
+
+def _host_name(host: str) -> str:
+    """The name in a Host header ("127.0.0.1:8765" -> "127.0.0.1", "[::1]:8765" -> "::1")."""
+    try:
+        return urlsplit(f"//{host}").hostname or ""
+    except ValueError:  # e.g. an unclosed "["
+        return ""
 
 
 async def _http_error(request: Request, exc: HTTPException) -> Response:

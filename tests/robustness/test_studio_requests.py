@@ -129,3 +129,14 @@ def test_unknown_routes_and_methods_answer_json(client, caplog, method, path, st
     assert error == f"{'Not Found' if status == 404 else 'Method Not Allowed'}: {method} {path}"
     if status == 405:
         assert "allow" in answer.headers
+
+
+def test_allowed_hosts_are_matched_by_name_whatever_the_port():
+    config = read_run_config(resolve_model("folk-mel_2bar"))
+    app = create_app(Studio([StudioModel("folk-mel_2bar", config)]), allowed_hosts=["127.0.0.1", "localhost", "::1"])
+    for base, status in [("http://127.0.0.1:8765", 200), ("http://localhost", 200), ("http://[::1]:8765", 200),
+                         ("http://evil.example:8765", 400), ("http://127.0.0.1.evil.example", 400)]:
+        answer = TestClient(app, base_url=base).get("/api/models")
+        assert answer.status_code == status, (base, answer.text[:200])
+    assert TestClient(app, base_url="http://evil.example").get("/api/models").json() == {
+        "error": "invalid Host header 'evil.example': this studio answers to 127.0.0.1, ::1, localhost"}
