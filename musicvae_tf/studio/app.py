@@ -18,9 +18,11 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import anyio
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, UploadFile
@@ -39,6 +41,8 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 # Largest MIDI file accepted (a long folk tune is a few KiB); a request holds at most two.
 MAX_UPLOAD_BYTES = 1024 * 1024
 _FORM_OVERHEAD = 64 * 1024
+# A request body must arrive within this many seconds of its first byte being awaited.
+BODY_TIMEOUT_S = 30.0
 # Longest text field (a model name, a tune id, a number); longer ones are refused unquoted.
 MAX_FIELD_CHARS = 80
 
@@ -49,12 +53,18 @@ class UploadTooLarge(Exception):
     """A request body or an uploaded file over the limit (answered with 413)."""
 
 
+class BodyTimeout(Exception):
+    """A request body that stalled (answered with 408, and the connection is closed)."""
+
+
 def create_app(studio: Studio, max_upload_bytes: int = MAX_UPLOAD_BYTES,
-               allowed_hosts: list[str] | None = None) -> Starlette:
+               allowed_hosts: list[str] | None = None, body_timeout_s: float = BODY_TIMEOUT_S) -> Starlette:
     """The web app over ``studio``; ``allowed_hosts`` (e.g. localhost names) refuses other Host
     headers, which keeps a page of another site from reaching a localhost server by DNS rebinding,
-    and a POST from another site's page is refused whatever the host (:class:`_SameOrigin`)."""
-    api = _Api(studio, max_upload_bytes)
+    and a POST from another site's page is refused whatever the host (:class:`_SameOrigin`). A
+    request body not received within ``body_timeout_s`` is answered with 408 and its connection
+    closed, so a stalled upload does not hold a connection open."""
+    api = _Api(studio, max_upload_bytes, body_timeout_s)
     routes = [
         Route("/", _index),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
@@ -129,6 +139,8 @@ def _answers_errors(handler):
             return await handler(self, request)
         except UploadTooLarge as exc:
             return _error(str(exc), 413)
+        except BodyTimeout as exc:
+            return _error(str(exc), 408, headers={"Connection": "close"})
         except MusicVAEError as exc:
             return _error(str(exc), 400)
         except ClientDisconnect:
@@ -148,11 +160,12 @@ def _error(message: str, status: int, headers: dict | None = None) -> JSONRespon
 
 
 class _Api:
-    """The API routes, bound to one studio and one upload limit."""
+    """The API routes, bound to one studio, one upload limit and one body timeout."""
 
-    def __init__(self, studio: Studio, max_upload_bytes: int):
+    def __init__(self, studio: Studio, max_upload_bytes: int, body_timeout_s: float):
         self.studio = studio
         self.max_upload_bytes = max_upload_bytes
+        self.body_timeout_s = body_timeout_s
 
     async def models(self, request: Request) -> Response:
         """Models, held-out tunes and limits."""
@@ -204,7 +217,8 @@ class _Api:
     @_answers_errors
     async def midi(self, request: Request) -> Response:
         """JSON ``{"model", "tokens", "qpm", "name"}`` -> ``audio/midi``."""
-        body = await _limited_body(request, self.max_upload_bytes)
+        _check_length(request, self.max_upload_bytes)
+        body = await Request(request.scope, self._receive(request, self.max_upload_bytes)).body()
         try:
             payload = json.loads(body)
         except ValueError:
@@ -224,8 +238,7 @@ class _Api:
         limit = 2 * self.max_upload_bytes + _FORM_OVERHEAD
         _check_length(request, limit)
         try:
-            form = await Request(request.scope, _counting_receive(request.receive, limit)).form(
-                max_files=2, max_fields=16)
+            form = await Request(request.scope, self._receive(request, limit)).form(max_files=2, max_fields=16)
         except HTTPException as exc:  # the form parser's refusal: malformed, too many parts, too large
             too_large = "maximum size" in str(exc.detail)
             raise (UploadTooLarge if too_large else UsageError)(f"bad form: {exc.detail}") from None
@@ -235,6 +248,28 @@ class _Api:
         finally:
             await form.close()
         return fields, sources
+
+    def _receive(self, request: Request, limit: int):
+        """``request.receive`` that stops a body (chunked or lying about its length) once it passes
+        ``limit`` bytes or once it has taken ``body_timeout_s``."""
+        received = 0
+        deadline = None
+
+        async def counted():
+            nonlocal received, deadline
+            deadline = deadline or time.monotonic() + self.body_timeout_s
+            try:
+                with anyio.fail_after(max(0.0, deadline - time.monotonic())):
+                    message = await request.receive()
+            except TimeoutError:
+                raise BodyTimeout(f"the request body did not arrive within {self.body_timeout_s:g} s") from None
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise UploadTooLarge(f"request too large: at most {limit // 1024} KiB")
+            return message
+
+        return counted
 
     async def _source(self, form, key: str) -> tuple:
         """``("upload", bytes, name)`` for a file field ``key``, else ``("tune", id)`` for ``key_tune``."""
@@ -279,24 +314,3 @@ def _check_length(request: Request, limit: int) -> None:
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > limit:
         raise UploadTooLarge(f"request too large: at most {limit // 1024} KiB")
-
-
-def _counting_receive(receive, limit: int):
-    """``receive`` that stops a body (chunked or lying about its length) once it passes ``limit``."""
-    received = 0
-
-    async def counted():
-        nonlocal received
-        message = await receive()
-        if message["type"] == "http.request":
-            received += len(message.get("body", b""))
-            if received > limit:
-                raise UploadTooLarge(f"request too large: at most {limit // 1024} KiB")
-        return message
-
-    return counted
-
-
-async def _limited_body(request: Request, limit: int) -> bytes:
-    _check_length(request, limit)
-    return await Request(request.scope, _counting_receive(request.receive, limit)).body()

@@ -1,6 +1,7 @@
-"""The studio behind a real uvicorn server on a socket: requests from another site's page are
-refused, and what the studio's own page sends (its own Origin, ``Sec-Fetch-Site: same-origin``) is
-served. The studio holds only folk-mel_2bar's config: /api/midi needs no model."""
+"""The studio behind a real uvicorn server on a socket: a stalled request body is answered with 408
+and its connection closed (here after a 1 s timeout; 30 s by default), requests from another site's
+page are refused, and what the studio's own page sends (its own Origin, ``Sec-Fetch-Site:
+same-origin``) is served. The studio holds only folk-mel_2bar's config: /api/midi needs no model."""
 
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ import time
 import pytest
 
 from musicvae_tf.pretrained import resolve_model
-from musicvae_tf.studio.app import create_app
+from musicvae_tf.studio.app import BODY_TIMEOUT_S, create_app
 from musicvae_tf.studio.service import Studio, StudioModel
 from musicvae_tf.training.run_files import read_run_config
 
+TIMEOUT_S = 1.0
 MIDI_REQUEST = json.dumps({"model": "folk-mel_2bar", "tokens": [40] + [0] * 31, "qpm": 120}).encode()
 
 
@@ -25,7 +27,8 @@ def port():
     import uvicorn
 
     config = read_run_config(resolve_model("folk-mel_2bar"))
-    app = create_app(Studio([StudioModel("folk-mel_2bar", config)]), allowed_hosts=["127.0.0.1", "localhost"])
+    app = create_app(Studio([StudioModel("folk-mel_2bar", config)]), allowed_hosts=["127.0.0.1", "localhost"],
+                     body_timeout_s=TIMEOUT_S)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
@@ -48,6 +51,24 @@ def post(port: int, path: str, body: bytes, headers: dict) -> tuple[int, bytes]:
         return answer.status, answer.read()
     finally:
         connection.close()
+
+
+@pytest.mark.parametrize("path, content_type", [("/api/midi", "application/json"),
+                                                ("/api/piece", "multipart/form-data; boundary=b")])
+def test_a_stalled_body_gets_408_and_its_connection_is_closed(port, path, content_type):
+    assert BODY_TIMEOUT_S == 30
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
+        start = time.monotonic()
+        client.sendall(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: {content_type}\r\n"
+                       "Content-Length: 100000\r\n\r\n".encode() + b"--b\r\n")
+        received = b""
+        while chunk := client.recv(65536):  # until the server closes the connection
+            received += chunk
+        elapsed = time.monotonic() - start
+    assert received.startswith(b"HTTP/1.1 408 "), received[:200]
+    assert json.loads(received.split(b"\r\n\r\n", 1)[1]) == {
+        "error": f"the request body did not arrive within {TIMEOUT_S:g} s"}
+    assert TIMEOUT_S <= elapsed < TIMEOUT_S + 3
 
 
 def test_the_studios_own_page_is_served(port):
