@@ -85,6 +85,14 @@ def positive_int(text: str) -> int:
     return value
 
 
+def non_negative_int(text: str) -> int:
+    """argparse type for counts where 0 means none."""
+    value = _number(text, int, "a whole number")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
+    return value
+
+
 def seed_value(text: str) -> int:
     """argparse type for seeds: a whole number in 0..2**31 - 2."""
     value = _number(text, int, "a whole number")

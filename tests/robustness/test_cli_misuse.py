@@ -146,6 +146,8 @@ CASES = [
      "invalid choice"),
     (["attributes", "--model", "folk-mel_2bar", "--data", "{tmp}/adir", "--out", "{tmp}/afile"],
      BAD_INPUT, "is a file"),
+    (["attributes", "--model", "folk-mel_2bar", "--data", "{tmp}/adir", "--check-samples", "-1"],
+     USAGE, "argument --check-samples: expected a number >= 0, got -1"),
     # stats
     (["stats"], USAGE, "give at least one of"),
     (["stats", "--input", "{tmp}/tune.mid", "--seed", "x"], USAGE, "expected a whole number"),
