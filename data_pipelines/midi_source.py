@@ -8,6 +8,10 @@ import warnings
 
 from data_pipelines.errors import MusicVAEError
 
+# pretty_midi allocates 8 bytes per tick up to a file's last event, so a file only it can read is
+# refused past this many ticks (128 MiB; an hour at 120 qpm and 960 ticks per quarter is 6.9M).
+MAX_FALLBACK_TICKS = 2**24
+
 
 def read_note_sequence(source) -> tuple[str, object]:
     """``(name, NoteSequence)`` of a MIDI path, a PrettyMIDI object or a NoteSequence: the one
@@ -35,7 +39,8 @@ def midi_bytes_to_note_sequence(data: bytes, name: str = "<bytes>"):
     """Parse MIDI file contents into a NoteSequence; MusicVAEError if they are not readable MIDI.
 
     The fast byte-level reader (data_pipelines.smf_reader) handles ordinary files; anything it
-    rejects goes through pretty_midi, which tolerates more malformed files.
+    rejects goes through pretty_midi, which tolerates more malformed files, unless it spans more
+    than :data:`MAX_FALLBACK_TICKS` ticks.
     """
     import pretty_midi
 
@@ -52,12 +57,26 @@ def midi_bytes_to_note_sequence(data: bytes, name: str = "<bytes>"):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            ticks = _last_tick(data)
+            if ticks > MAX_FALLBACK_TICKS:
+                raise MusicVAEError(f"{name}: too long to read ({ticks:,} ticks, at most "
+                                    f"{MAX_FALLBACK_TICKS:,} in a file this malformed)")
             midi = pretty_midi.PrettyMIDI(io.BytesIO(data))
+    except MusicVAEError:
+        raise
     except Exception as exc:  # pretty_midi/mido raise many types on corrupt input
         raise MusicVAEError(f"{name}: not a readable MIDI file ({type(exc).__name__})") from None
     sequence = pretty_midi_to_note_sequence(midi)
     sequence.filename = name
     return sequence
+
+
+def _last_tick(data: bytes) -> int:
+    """The tick of the last event of the longest track, as mido (pretty_midi's parser) reads it."""
+    import mido
+
+    tracks = mido.MidiFile(file=io.BytesIO(data)).tracks
+    return max((sum(message.time for message in track) for track in tracks), default=0)
 
 
 def pretty_midi_to_note_sequence(midi):

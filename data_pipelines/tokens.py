@@ -12,6 +12,7 @@ import os
 import numpy as np
 
 from data_pipelines.data_config import DataConfig
+from data_pipelines.errors import MusicVAEError
 from data_pipelines.io_utils import atomic_write_bytes
 
 NO_EVENT = 0
@@ -19,6 +20,10 @@ NOTE_OFF = 1
 FIRST_PITCH_TOKEN = 2
 
 DEFAULT_QPM = 120.0
+# MIDI stores a tempo as 24-bit microseconds per quarter (1..16,777,215), so the slowest tempo a
+# file can hold is 60e6 / 16,777,215 (about 3.58 qpm); tempos are accepted from there to MAX_QPM.
+MIN_QPM = 60_000_000 / 16_777_215
+MAX_QPM = 1000.0
 DEFAULT_VELOCITY = 80
 
 
@@ -120,18 +125,52 @@ def note_sequence_to_tokens(note_sequence, data_config: DataConfig, num_steps: i
 
 
 def note_steps(note_sequence, data_config: DataConfig) -> list[tuple[int, int, int]]:
-    """``(start_step, end_step, pitch)`` of the sounding, in-range, non-drum notes.
+    """``(start_step, end_step, pitch)`` of the sounding, in-range, non-drum notes (notes with a
+    NaN or infinite time are left out).
 
     Times go to steps through the piece's tempo map (120 qpm before the first tempo), rounding to
     the nearest step as Magenta's quantiser does, so tempo changes do not move notes off the grid.
     """
-    notes = [n for n in note_sequence.notes
+    notes = [n for n in _timed_notes(note_sequence)
              if not n.is_drum and n.velocity > 0
              and data_config.min_pitch <= n.pitch <= data_config.max_pitch]
     if not notes:
         return []
+    step = _step_of_time(note_sequence, data_config)
+    return [(step(n.start_time), step(n.end_time), n.pitch) for n in notes]
+
+
+def piece_steps(note_sequence, data_config: DataConfig) -> int:
+    """How many steps a piece spans: from time 0 to the end of its last note (any instrument;
+    notes with a NaN or infinite time are left out), through its tempo map as :func:`note_steps`."""
+    notes = _timed_notes(note_sequence)
+    if not notes:
+        return 0
+    return _step_of_time(note_sequence, data_config)(max(max(n.start_time, n.end_time) for n in notes))
+
+
+def check_piece_steps(num_steps: int, data_config: DataConfig, name: str = "the piece") -> None:
+    """A one-line MusicVAEError naming the limit and the length when a piece of ``num_steps``
+    steps is longer than ``data.max_piece_steps``: called before anything is allocated per step,
+    so a tiny file holding one enormous note cannot exhaust memory."""
+    limit = data_config.max_piece_steps
+    if num_steps > limit:
+        bars = num_steps / data_config.steps_per_bar
+        length = (f"{num_steps:,} steps ({bars:,.0f} bars)" if num_steps < 10**15
+                  else f"{num_steps:.2e} steps")
+        raise MusicVAEError(f"{name} is {length} long, over the limit of {limit:,} steps "
+                            "(data.max_piece_steps)")
+
+
+def _timed_notes(note_sequence) -> list:
+    return [n for n in note_sequence.notes
+            if np.isfinite(n.start_time) and np.isfinite(n.end_time)]
+
+
+def _step_of_time(note_sequence, data_config: DataConfig):
+    """``seconds -> step`` through the piece's tempo map (120 qpm before the first tempo)."""
     tempos = sorted((max(0.0, t.time), t.qpm) for t in note_sequence.tempos
-                    if np.isfinite(t.qpm) and t.qpm > 0)
+                    if np.isfinite(t.time) and np.isfinite(t.qpm) and t.qpm > 0)
     if not tempos or tempos[0][0] > 0:
         tempos.insert(0, (0.0, DEFAULT_QPM))
     times = np.asarray([t for t, _ in tempos])
@@ -142,14 +181,15 @@ def note_steps(note_sequence, data_config: DataConfig) -> list[tuple[int, int, i
         index = max(0, int(np.searchsorted(times, seconds, side="right")) - 1)
         return int(np.floor(offsets[index] + (seconds - times[index]) * rates[index] + 0.5))
 
-    return [(step(n.start_time), step(n.end_time), n.pitch) for n in notes]
+    return step
 
 
-def monophonic_tokens(notes, data_config: DataConfig, num_steps: int | None = None
-                      ) -> np.ndarray:
+def monophonic_tokens(notes, data_config: DataConfig, num_steps: int | None = None,
+                      name: str = "the piece") -> np.ndarray:
     """``(start_step, end_step, pitch)`` notes -> monophonic tokens: the highest of simultaneous
     onsets wins and a new onset ends the sounding note. The array has ``num_steps`` steps (later
-    notes are dropped), or by default whole bars up to the last note's end."""
+    notes are dropped), or by default whole bars up to the last note's end, refused (one line
+    naming ``name``) when over ``data.max_piece_steps``."""
     by_start: dict[int, tuple[int, int]] = {}
     for start, end, pitch in notes:
         start = max(int(start), 0)
@@ -159,6 +199,7 @@ def monophonic_tokens(notes, data_config: DataConfig, num_steps: int | None = No
         last_end = max((end for end, _ in by_start.values()), default=0)
         steps_per_bar = data_config.steps_per_bar
         num_steps = -(-last_end // steps_per_bar) * steps_per_bar
+        check_piece_steps(num_steps, data_config, name)
     tokens = np.full(num_steps, NO_EVENT, np.int32)
     starts = sorted(s for s in by_start if s < num_steps)
     for i, start in enumerate(starts):

@@ -8,7 +8,8 @@ import dataclasses
 import numpy as np
 
 from data_pipelines.extraction import Melody
-from data_pipelines.tokens import FIRST_PITCH_TOKEN, NO_EVENT, NOTE_OFF
+from data_pipelines.tokens import (FIRST_PITCH_TOKEN, NO_EVENT, NOTE_OFF, check_piece_steps,
+                                   piece_steps)
 from data_pipelines.data_config import DataConfig
 from data_pipelines.errors import MusicVAEError
 
@@ -72,13 +73,14 @@ def windows_from_file(source, data_config: DataConfig) -> list[Window]:
     """All distinct windows of a MIDI path, PrettyMIDI object or NoteSequence, in the config's
     encoding (``data.encoding``).
 
-    Raises MusicVAEError naming why a piece gives no window (unreadable file, wrong meter, no
-    melody, too short).
+    Raises MusicVAEError naming why a piece gives no window (unreadable file, longer than
+    ``data.max_piece_steps``, wrong meter, no melody, too short).
     """
     from data_pipelines.encodings import encoding_for
     from data_pipelines.midi_source import read_note_sequence
 
     name, note_sequence = read_note_sequence(source)
+    check_piece_steps(piece_steps(note_sequence, data_config), data_config, name)
     encoding = encoding_for(data_config)
     windows, _ = encoding.note_sequence_windows(note_sequence, name)
     if not windows:

@@ -24,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-examples", type=common.positive_int, default=None,
                         help="use at most this many windows (default: the whole split)")
     parser.add_argument("--batch-size", type=common.positive_int, default=128, help="encoder batch size")
-    parser.add_argument("--check-samples", type=int, default=32,
+    parser.add_argument("--check-samples", type=common.non_negative_int, default=32,
                         help="random latents decoded to check each vector's effect (0 skips the check)")
     parser.add_argument("--check-amount", type=float, default=1.0,
                         help="multiple of each vector used by the check and the --out examples (default 1)")

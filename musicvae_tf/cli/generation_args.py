@@ -6,6 +6,7 @@ import argparse
 import secrets
 
 from data_pipelines.errors import UsageError
+from data_pipelines.tokens import MAX_QPM, MIN_QPM
 from musicvae_tf.trained_model import DEFAULT_AMOUNT
 
 DEFAULT_TEMPERATURE = 0.5
@@ -84,6 +85,14 @@ def positive_int(text: str) -> int:
     return value
 
 
+def non_negative_int(text: str) -> int:
+    """argparse type for counts where 0 means none."""
+    value = _number(text, int, "a whole number")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
+    return value
+
+
 def seed_value(text: str) -> int:
     """argparse type for seeds: a whole number in 0..2**31 - 2."""
     value = _number(text, int, "a whole number")
@@ -93,10 +102,13 @@ def seed_value(text: str) -> int:
 
 
 def tempo(text: str) -> float:
-    """argparse type for ``--qpm``: a tempo between 1 and 1000 quarter notes per minute."""
+    """argparse type for ``--qpm`` and the studio's ``qpm``: quarter notes per minute, from the
+    slowest tempo a MIDI file can store (about 3.58) to 1000."""
     value = _number(text, float, "a number")
-    if not 1.0 <= value <= 1000.0:
-        raise argparse.ArgumentTypeError(f"a tempo must lie in 1..1000 qpm, got {text}")
+    if not MIN_QPM <= value <= MAX_QPM:
+        raise argparse.ArgumentTypeError(
+            f"a tempo must lie in {MIN_QPM:.3f}..{MAX_QPM:g} qpm (a MIDI file stores at most "
+            f"16,777,215 microseconds per quarter), got {text[:40]}")
     return value
 
 

@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
             f"inpaint ({model.describe()['inpaint_method']})", model.inpainter)) if able is not None]
         print(f"loaded {model.name}: {model.data_config.num_bars}-bar {model.config.family}, {', '.join(uses)}")
     loopback = args.host in _LOOPBACK
-    app = create_app(studio, allowed_hosts=["127.0.0.1", "localhost", "[::1]", "::1"] if loopback else None)
+    app = create_app(studio, allowed_hosts=["127.0.0.1", "localhost", "::1"] if loopback else None)
     host = f"[{args.host}]" if ":" in args.host else args.host
     print(f"studio at http://{host}:{args.port}/ (Ctrl-C stops it)")
     if not loopback:

@@ -128,21 +128,27 @@ def _prepared_tokens(data_dir: str, split: str, data_config):
 
 
 def _midi_tokens(inputs: list[str], data_config):
+    """The windows of every readable piece of ``inputs`` (unreadable and over-long pieces are
+    skipped; when none gives a window, the error names the first skip)."""
     import numpy as np
 
     from data_pipelines.encodings import encoding_for
     from data_pipelines.errors import MusicVAEError
     from data_pipelines.sources import list_pieces, load_ref
+    from data_pipelines.tokens import check_piece_steps, piece_steps
 
     encoding = encoding_for(data_config)
-    windows = []
+    windows, skipped = [], []
     for ref in list_pieces(inputs, None):
         try:
             piece = load_ref(ref)
-        except MusicVAEError:
+            check_piece_steps(piece_steps(piece.note_sequence, data_config), data_config, ref.piece_id)
+        except MusicVAEError as exc:
+            skipped.append(str(exc))
             continue
         windows.extend(w.tokens for w in
                        encoding.note_sequence_windows(piece.note_sequence, ref.piece_id)[0])
     if not windows:
-        raise MusicVAEError(f"no {data_config.num_bars}-bar melody window in {' '.join(inputs)}")
+        why = f" ({skipped[0]})" if skipped else ""
+        raise MusicVAEError(f"no {data_config.num_bars}-bar melody window in {' '.join(inputs)}{why}")
     return np.stack(windows)

@@ -42,7 +42,10 @@ def load_run_model(run_dir: str | Path):
         model = load_keras_file(model_path)
         hooks.check_model(model, config, model_path)
         return model, config, str(model_path)
-    latest = tf.train.latest_checkpoint(str(run_dir / CHECKPOINT_DIR))
+    try:
+        latest = tf.train.latest_checkpoint(str(run_dir / CHECKPOINT_DIR))
+    except (tf.errors.OpError, ValueError) as exc:  # ValueError: a "checkpoint" file that is not text
+        raise unreadable_checkpoint(str(run_dir / CHECKPOINT_DIR / "checkpoint"), exc) from None
     if latest is None:
         raise MusicVAEError(f"{run_dir} has neither {MODEL_FILE} nor a checkpoint")
     return hooks.restore_checkpoint(config, latest), config, latest
@@ -106,4 +109,21 @@ def restore_trained_variables(model, checkpoint: str, **extra_objects):
     except (AssertionError, ValueError) as exc:
         raise MusicVAEError(f"checkpoint {checkpoint} does not fit its run dir's config: "
                             f"{exc}") from None
+    except checkpoint_read_errors() as exc:
+        raise unreadable_checkpoint(checkpoint, exc) from None
     return model
+
+
+def checkpoint_read_errors() -> tuple:
+    """What TensorFlow raises for a checkpoint it cannot read: OpError (checksum mismatch, data
+    loss, a missing shard) and, from its C++ reader, IndexError (a truncated shard) or RuntimeError."""
+    import tensorflow as tf
+
+    return tf.errors.OpError, IndexError, RuntimeError
+
+
+def unreadable_checkpoint(checkpoint: str, exc: Exception) -> MusicVAEError:
+    """The one-line error for a checkpoint TensorFlow cannot read (a damaged or truncated shard
+    or index: "Checksum does not match", "Data loss", ...), naming the checkpoint."""
+    reason = (getattr(exc, "message", "") or str(exc) or type(exc).__name__).strip().splitlines()[0]
+    return MusicVAEError(f"cannot read checkpoint {checkpoint} (damaged or incomplete?): {reason}")

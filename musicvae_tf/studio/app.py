@@ -3,7 +3,10 @@
 Routes: ``GET /`` the page, ``GET /static/*``, ``GET /api/models``, and ``POST /api/sample``,
 ``/api/interpolate``, ``/api/piece``, ``/api/inpaint`` (multipart forms: MIDI uploads or one of the
 held-out tunes), ``/api/midi`` (JSON: a result's tokens -> a MIDI file). Errors are JSON
-``{"error": "one line"}``: 400 for bad input (the CLI's message), 413 for an upload over the limit.
+``{"error": "one line"}``: 400 for bad input (the CLI's message, or the form parser's), 413 for an
+upload, a field or a request over the limit, 404/405 for an unknown route or method; a text field
+over :data:`MAX_FIELD_CHARS` is refused, so no message quotes more of the input than that; a POST
+from another site's page is refused with 403 (:class:`_SameOrigin`).
 
 Uploads are read into memory (Starlette spools a large part to a temporary file it names itself) and
 parsed from bytes: nothing the client sends is used as a path. Model calls run in a worker thread,
@@ -15,25 +18,33 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import anyio
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
+from starlette.datastructures import Headers, UploadFile
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from data_pipelines.errors import MusicVAEError, UsageError, describe_os_error
-from musicvae_tf.studio.service import Studio, held_out_tune, parse_bar, parse_number, parse_seed, read_upload
+from musicvae_tf.studio.service import (Studio, held_out_tune, parse_bar, parse_number, parse_seed, read_upload,
+                                        upload_label)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 # Largest MIDI file accepted (a long folk tune is a few KiB); a request holds at most two.
 MAX_UPLOAD_BYTES = 1024 * 1024
 _FORM_OVERHEAD = 64 * 1024
+# A request body must arrive within this many seconds of its first byte being awaited.
+BODY_TIMEOUT_S = 30.0
+# Longest text field (a model name, a tune id, a number); longer ones are refused unquoted.
+MAX_FIELD_CHARS = 80
 
 log = logging.getLogger("musicvae_tf.studio")
 
@@ -42,11 +53,18 @@ class UploadTooLarge(Exception):
     """A request body or an uploaded file over the limit (answered with 413)."""
 
 
+class BodyTimeout(Exception):
+    """A request body that stalled (answered with 408, and the connection is closed)."""
+
+
 def create_app(studio: Studio, max_upload_bytes: int = MAX_UPLOAD_BYTES,
-               allowed_hosts: list[str] | None = None) -> Starlette:
+               allowed_hosts: list[str] | None = None, body_timeout_s: float = BODY_TIMEOUT_S) -> Starlette:
     """The web app over ``studio``; ``allowed_hosts`` (e.g. localhost names) refuses other Host
-    headers, which keeps a page of another site from reaching a localhost server by DNS rebinding."""
-    api = _Api(studio, max_upload_bytes)
+    headers, which keeps a page of another site from reaching a localhost server by DNS rebinding,
+    and a POST from another site's page is refused whatever the host (:class:`_SameOrigin`). A
+    request body not received within ``body_timeout_s`` is answered with 408 and its connection
+    closed, so a stalled upload does not hold a connection open."""
+    api = _Api(studio, max_upload_bytes, body_timeout_s)
     routes = [
         Route("/", _index),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
@@ -57,8 +75,55 @@ def create_app(studio: Studio, max_upload_bytes: int = MAX_UPLOAD_BYTES,
         Route("/api/inpaint", api.inpaint, methods=["POST"]),
         Route("/api/midi", api.midi, methods=["POST"]),
     ]
-    middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)] if allowed_hosts else []
-    return Starlette(routes=routes, middleware=middleware)
+    return Starlette(routes=routes, middleware=[Middleware(_SameOrigin, allowed_hosts=allowed_hosts)],
+                     exception_handlers={HTTPException: _http_error})
+
+
+class _SameOrigin:
+    """ASGI middleware that answers (JSON) instead of the app: 400 to a request whose ``Host`` is not
+    in ``allowed_hosts`` (when given), 403 to a POST a page of another site sent (``Sec-Fetch-Site:
+    cross-site``, or an ``Origin`` that is not this server's own address). Scripts and curl send no
+    Origin and are served; the studio's own page sends its own."""
+
+    def __init__(self, app, allowed_hosts: list[str] | None = None):
+        self.app = app
+        self.allowed_hosts = set(allowed_hosts) if allowed_hosts else None
+
+    async def __call__(self, scope, receive, send):
+        refusal = self._refusal(scope) if scope["type"] == "http" else None
+        if refusal is None:
+            await self.app(scope, receive, send)
+        else:
+            await _error(*refusal)(scope, receive, send)
+
+    def _refusal(self, scope) -> tuple[str, int] | None:
+        headers = Headers(scope=scope)
+        host = headers.get("host", "")
+        if self.allowed_hosts is not None and _host_name(host) not in self.allowed_hosts:
+            return (f"invalid Host header {host[:MAX_FIELD_CHARS]!r}: this studio answers to "
+                    f"{', '.join(sorted(self.allowed_hosts))}", 400)
+        if scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            return None
+        origin = headers.get("origin")
+        if headers.get("sec-fetch-site") == "cross-site" or (
+                origin is not None and origin.lower() != f"{scope['scheme']}://{host}".lower()):
+            return (f"cross-site request refused: a page of {(origin or 'another site')[:MAX_FIELD_CHARS]} "
+                    "cannot use this studio", 403)
+        return None
+
+
+def _host_name(host: str) -> str:
+    """The name in a Host header ("127.0.0.1:8765" -> "127.0.0.1", "[::1]:8765" -> "::1")."""
+    try:
+        return urlsplit(f"//{host}").hostname or ""
+    except ValueError:  # e.g. an unclosed "["
+        return ""
+
+
+async def _http_error(request: Request, exc: HTTPException) -> Response:
+    """Starlette's own refusals (an unknown route or method, a missing static file) as JSON."""
+    return _error(f"{exc.detail}: {request.method} {request.url.path[:MAX_FIELD_CHARS]}", exc.status_code,
+                  headers=exc.headers)
 
 
 async def _index(request: Request) -> Response:
@@ -74,8 +139,12 @@ def _answers_errors(handler):
             return await handler(self, request)
         except UploadTooLarge as exc:
             return _error(str(exc), 413)
+        except BodyTimeout as exc:
+            return _error(str(exc), 408, headers={"Connection": "close"})
         except MusicVAEError as exc:
             return _error(str(exc), 400)
+        except ClientDisconnect:
+            return _error("the client closed the connection before sending the whole request", 400)
         except OSError as exc:
             log.exception("studio request failed")
             return _error(describe_os_error(exc), 500)
@@ -86,16 +155,17 @@ def _answers_errors(handler):
     return wrapped
 
 
-def _error(message: str, status: int) -> JSONResponse:
-    return JSONResponse({"error": " ".join(message.split())}, status_code=status)
+def _error(message: str, status: int, headers: dict | None = None) -> JSONResponse:
+    return JSONResponse({"error": " ".join(message.split())}, status_code=status, headers=headers)
 
 
 class _Api:
-    """The API routes, bound to one studio and one upload limit."""
+    """The API routes, bound to one studio, one upload limit and one body timeout."""
 
-    def __init__(self, studio: Studio, max_upload_bytes: int):
+    def __init__(self, studio: Studio, max_upload_bytes: int, body_timeout_s: float):
         self.studio = studio
         self.max_upload_bytes = max_upload_bytes
+        self.body_timeout_s = body_timeout_s
 
     async def models(self, request: Request) -> Response:
         """Models, held-out tunes and limits."""
@@ -147,15 +217,19 @@ class _Api:
     @_answers_errors
     async def midi(self, request: Request) -> Response:
         """JSON ``{"model", "tokens", "qpm", "name"}`` -> ``audio/midi``."""
-        body = await _limited_body(request, self.max_upload_bytes)
+        _check_length(request, self.max_upload_bytes)
+        body = await Request(request.scope, self._receive(request, self.max_upload_bytes)).body()
         try:
             payload = json.loads(body)
         except ValueError:
             raise UsageError("the request is not JSON") from None
+        except RecursionError:
+            raise UsageError("the request's JSON nests too deeply") from None
         if not isinstance(payload, dict):
             raise UsageError("the request must be a JSON object")
-        data = await run_in_threadpool(self.studio.midi, str(payload.get("model", "")), payload.get("tokens"),
-                                       payload.get("qpm", 120))
+        model = _short("model", payload.get("model", ""))
+        qpm = _short("qpm", payload.get("qpm", 120))
+        data = await run_in_threadpool(self.studio.midi, model, payload.get("tokens"), qpm)
         return Response(data, media_type="audio/midi",
                         headers={"Content-Disposition": 'attachment; filename="musicvae.mid"'})
 
@@ -163,14 +237,39 @@ class _Api:
         """The form's text fields and, per name in ``files``, its source (see :meth:`_source`)."""
         limit = 2 * self.max_upload_bytes + _FORM_OVERHEAD
         _check_length(request, limit)
-        form = await Request(request.scope, _counting_receive(request.receive, limit)).form(
-            max_files=2, max_fields=16)
         try:
-            fields = {key: value for key, value in form.items() if isinstance(value, str)}
+            form = await Request(request.scope, self._receive(request, limit)).form(max_files=2, max_fields=16)
+        except HTTPException as exc:  # the form parser's refusal: malformed, too many parts, too large
+            too_large = "maximum size" in str(exc.detail)
+            raise (UploadTooLarge if too_large else UsageError)(f"bad form: {exc.detail}") from None
+        try:
+            fields = {key: _short(key, value) for key, value in form.items() if isinstance(value, str)}
             sources = {key: await self._source(form, key) for key in files}
         finally:
             await form.close()
         return fields, sources
+
+    def _receive(self, request: Request, limit: int):
+        """``request.receive`` that stops a body (chunked or lying about its length) once it passes
+        ``limit`` bytes or once it has taken ``body_timeout_s``."""
+        received = 0
+        deadline = None
+
+        async def counted():
+            nonlocal received, deadline
+            deadline = deadline or time.monotonic() + self.body_timeout_s
+            try:
+                with anyio.fail_after(max(0.0, deadline - time.monotonic())):
+                    message = await request.receive()
+            except TimeoutError:
+                raise BodyTimeout(f"the request body did not arrive within {self.body_timeout_s:g} s") from None
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise UploadTooLarge(f"request too large: at most {limit // 1024} KiB")
+            return message
+
+        return counted
 
     async def _source(self, form, key: str) -> tuple:
         """``("upload", bytes, name)`` for a file field ``key``, else ``("tune", id)`` for ``key_tune``."""
@@ -178,7 +277,7 @@ class _Api:
         if isinstance(upload, UploadFile) and (upload.filename or upload.size):
             data = await upload.read(self.max_upload_bytes + 1)
             if len(data) > self.max_upload_bytes:
-                raise UploadTooLarge(f"{upload.filename}: larger than the upload limit of "
+                raise UploadTooLarge(f"{upload_label(upload.filename)}: larger than the upload limit of "
                                      f"{self.max_upload_bytes // 1024} KiB")
             return "upload", data, upload.filename
         tune = form.get(f"{key}_tune") if key != "file" else form.get("tune")
@@ -194,6 +293,14 @@ def _open(source: tuple):
     return held_out_tune(source[1])
 
 
+def _short(key: str, value) -> str:
+    """A text field as a string, refused (without quoting it) when over :data:`MAX_FIELD_CHARS`."""
+    text = str(value)
+    if len(text) > MAX_FIELD_CHARS:
+        raise UsageError(f"field {key[:40]!r} is too long: {len(text):,} characters, at most {MAX_FIELD_CHARS}")
+    return text
+
+
 def _text(form, key: str, default: str | None = None) -> str:
     value = form.get(key)
     if isinstance(value, str) and value.strip():
@@ -207,24 +314,3 @@ def _check_length(request: Request, limit: int) -> None:
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > limit:
         raise UploadTooLarge(f"request too large: at most {limit // 1024} KiB")
-
-
-def _counting_receive(receive, limit: int):
-    """``receive`` that stops a body (chunked or lying about its length) once it passes ``limit``."""
-    received = 0
-
-    async def counted():
-        nonlocal received
-        message = await receive()
-        if message["type"] == "http.request":
-            received += len(message.get("body", b""))
-            if received > limit:
-                raise UploadTooLarge(f"request too large: at most {limit // 1024} KiB")
-        return message
-
-    return counted
-
-
-async def _limited_body(request: Request, limit: int) -> bytes:
-    _check_length(request, limit)
-    return await Request(request.scope, _counting_receive(request.receive, limit)).body()

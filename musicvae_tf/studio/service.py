@@ -315,9 +315,11 @@ def _checked_tokens(model: StudioModel, tokens) -> np.ndarray:
 
     encoding = encoding_for(model.data_config)
     try:
-        array = np.asarray(tokens, dtype=np.int64)
-    except (TypeError, ValueError):
-        raise UsageError("tokens must be a list of whole numbers") from None
+        array = np.asarray(tokens)
+    except (TypeError, ValueError, OverflowError, RecursionError):
+        array = None
+    if array is None or (array.size and array.dtype.kind not in "iu"):  # floats, inf, booleans, ragged
+        raise UsageError("tokens must be a list of whole numbers")
     shape = encoding.window_shape
     steps_per_bar = model.data_config.steps_per_bar
     max_steps = 64 * steps_per_bar

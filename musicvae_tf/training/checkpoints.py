@@ -7,6 +7,8 @@ from pathlib import Path
 
 import tensorflow as tf
 
+from musicvae_tf.models.loading import checkpoint_read_errors, unreadable_checkpoint
+
 
 class CheckpointStore:
     """Saves and restores one training run.
@@ -23,8 +25,11 @@ class CheckpointStore:
         self.chief = chief
         self.directory = directory if chief else directory.parent / f".worker-{worker_index}-ckpt"
         self.checkpoint = tf.train.Checkpoint(**objects)
-        self.manager = tf.train.CheckpointManager(self.checkpoint, str(self.directory),
-                                                  max_to_keep=max(1, keep))
+        try:  # reads the "checkpoint" index file of a run being resumed
+            self.manager = tf.train.CheckpointManager(self.checkpoint, str(self.directory),
+                                                      max_to_keep=max(1, keep))
+        except (tf.errors.OpError, ValueError) as exc:  # ValueError: an index that is not text
+            raise unreadable_checkpoint(str(self.directory / "checkpoint"), exc) from None
 
     @property
     def latest(self) -> str | None:
@@ -32,10 +37,15 @@ class CheckpointStore:
         return self.manager.latest_checkpoint
 
     def restore_latest(self) -> str | None:
-        """Restore the newest checkpoint if there is one; return its path prefix."""
+        """Restore the newest checkpoint if there is one; return its path prefix (a one-line
+        MusicVAEError when TensorFlow cannot read it)."""
         path = self.manager.latest_checkpoint
         if path:
-            self.checkpoint.restore(path).assert_existing_objects_matched()
+            try:
+                status = self.checkpoint.restore(path)
+            except checkpoint_read_errors() as exc:
+                raise unreadable_checkpoint(path, exc) from None
+            status.assert_existing_objects_matched()
         return path
 
     def save(self, step: int) -> str:

@@ -94,6 +94,8 @@ CASES = [
      "a seed must lie in"),
     (["sample", "--model", "folk-mel_2bar", "--qpm", "0", "--out", "{tmp}/o"], USAGE,
      "a tempo must lie in"),
+    (["sample", "--model", "folk-mel_2bar", "--qpm", "3.5", "--out", "{tmp}/o"], USAGE,
+     "a tempo must lie in 3.576..1000 qpm"),
     (["sample", "--model", "folk-mel_2bar", "--temperature", "-1", "--out", "{tmp}/o"], USAGE,
      "--temperature must be >= 0"),
     (["sample", "--model", "folk-mel_2bar", "--amount", "2", "--out", "{tmp}/o"], USAGE,
@@ -144,6 +146,8 @@ CASES = [
      "invalid choice"),
     (["attributes", "--model", "folk-mel_2bar", "--data", "{tmp}/adir", "--out", "{tmp}/afile"],
      BAD_INPUT, "is a file"),
+    (["attributes", "--model", "folk-mel_2bar", "--data", "{tmp}/adir", "--check-samples", "-1"],
+     USAGE, "argument --check-samples: expected a number >= 0, got -1"),
     # stats
     (["stats"], USAGE, "give at least one of"),
     (["stats", "--input", "{tmp}/tune.mid", "--seed", "x"], USAGE, "expected a whole number"),

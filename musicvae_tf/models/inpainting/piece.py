@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from data_pipelines.tokens import FIRST_PITCH_TOKEN, NOTE_OFF, monophonic_tokens, note_steps
+from data_pipelines.tokens import (DEFAULT_QPM, FIRST_PITCH_TOKEN, MAX_QPM, MIN_QPM, NOTE_OFF,
+                                   monophonic_tokens, note_steps)
 from musicvae_tf.config import DataConfig
 from data_pipelines.errors import MusicVAEError, UsageError
 from musicvae_tf.models.inpainting.gap import GapSplit
@@ -25,7 +26,8 @@ from musicvae_tf.models.inpainting.gap import GapSplit
 
 @dataclasses.dataclass(frozen=True)
 class PieceMelody:
-    """Melody tokens of a whole piece (``num_bars * steps_per_bar`` long) and its first tempo."""
+    """Melody tokens of a whole piece (``num_bars * steps_per_bar`` long) and its first tempo
+    (brought into the range ``--qpm`` accepts)."""
 
     tokens: np.ndarray
     qpm: float
@@ -56,8 +58,8 @@ def piece_from_note_sequence(note_sequence, name: str, data_config: DataConfig) 
     instrument with the most notes, on the step grid of the tempo map (``note_steps``) and made
     monophonic as everywhere else (``monophonic_tokens``)."""
     for signature in note_sequence.time_signatures:
-        steps = signature.numerator * 4 * data_config.steps_per_quarter / signature.denominator
-        if steps != data_config.steps_per_bar:
+        quarter_steps = signature.numerator * 4 * data_config.steps_per_quarter
+        if quarter_steps != data_config.steps_per_bar * signature.denominator:  # no division: 4/0
             raise MusicVAEError(
                 f"wrong meter in {name}: {signature.numerator}/{signature.denominator} at "
                 f"{signature.time:.2f}s; the model needs {data_config.steps_per_bar} steps per bar "
@@ -77,8 +79,10 @@ def piece_from_note_sequence(note_sequence, name: str, data_config: DataConfig) 
         raise MusicVAEError(f"{name} has no notes in pitch range "
                             f"{data_config.min_pitch}..{data_config.max_pitch}")
     tempos = sorted(note_sequence.tempos, key=lambda tempo: tempo.time)
-    qpm = float(tempos[0].qpm) if tempos else 120.0
-    return PieceMelody(tokens=monophonic_tokens(notes, data_config), qpm=qpm,
+    qpm = float(tempos[0].qpm) if tempos else DEFAULT_QPM
+    # The outputs are written at this tempo: keep it one a MIDI file can store.
+    qpm = float(np.clip(qpm, MIN_QPM, MAX_QPM)) if np.isfinite(qpm) and qpm > 0 else DEFAULT_QPM
+    return PieceMelody(tokens=monophonic_tokens(notes, data_config, name=name), qpm=qpm,
                        steps_per_bar=data_config.steps_per_bar)
 
 
