@@ -42,6 +42,8 @@ def load_run_model(run_dir: str | Path):
         model = load_keras_file(model_path)
         hooks.check_model(model, config, model_path)
         return model, config, str(model_path)
+    from musicvae_tf.training.checkpoints import unreadable_checkpoint
+
     try:
         latest = tf.train.latest_checkpoint(str(run_dir / CHECKPOINT_DIR))
     except (tf.errors.OpError, ValueError) as exc:  # ValueError: a "checkpoint" file that is not text
@@ -102,6 +104,8 @@ def restore_trained_variables(model, checkpoint: str, **extra_objects):
     """
     import tensorflow as tf
 
+    from musicvae_tf.training.checkpoints import checkpoint_read_errors, unreadable_checkpoint
+
     variables = tf.train.Checkpoint(_trainable_variables=list(model.trainable_variables))
     try:
         tf.train.Checkpoint(optimizer=variables, **extra_objects).restore(checkpoint) \
@@ -113,17 +117,3 @@ def restore_trained_variables(model, checkpoint: str, **extra_objects):
         raise unreadable_checkpoint(checkpoint, exc) from None
     return model
 
-
-def checkpoint_read_errors() -> tuple:
-    """What TensorFlow raises for a checkpoint it cannot read: OpError (checksum mismatch, data
-    loss, a missing shard) and, from its C++ reader, IndexError (a truncated shard) or RuntimeError."""
-    import tensorflow as tf
-
-    return tf.errors.OpError, IndexError, RuntimeError
-
-
-def unreadable_checkpoint(checkpoint: str, exc: Exception) -> MusicVAEError:
-    """The one-line error for a checkpoint TensorFlow cannot read (a damaged or truncated shard
-    or index: "Checksum does not match", "Data loss", ...), naming the checkpoint."""
-    reason = (getattr(exc, "message", "") or str(exc) or type(exc).__name__).strip().splitlines()[0]
-    return MusicVAEError(f"cannot read checkpoint {checkpoint} (damaged or incomplete?): {reason}")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from musicvae_tf.models.loading import checkpoint_read_errors, unreadable_checkpoint
+from data_pipelines.errors import MusicVAEError
 
 
 class CheckpointStore:
@@ -56,3 +56,16 @@ class CheckpointStore:
         """Remove a non-chief worker's scratch checkpoints."""
         if not self.chief:
             shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def checkpoint_read_errors() -> tuple:
+    """What TensorFlow raises for a checkpoint it cannot read: OpError (checksum mismatch, data
+    loss, a missing shard) and, from its C++ reader, IndexError (a truncated shard) or RuntimeError."""
+    return tf.errors.OpError, IndexError, RuntimeError
+
+
+def unreadable_checkpoint(checkpoint: str, exc: Exception) -> MusicVAEError:
+    """The one-line error for a checkpoint TensorFlow cannot read (a damaged or truncated shard
+    or index: "Checksum does not match", "Data loss", ...), naming the checkpoint."""
+    reason = (getattr(exc, "message", "") or str(exc) or type(exc).__name__).strip().splitlines()[0]
+    return MusicVAEError(f"cannot read checkpoint {checkpoint} (damaged or incomplete?): {reason}")
