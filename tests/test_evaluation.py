@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 
 from musicvae_tf.cli import main
-from musicvae_tf.models.music_vae.evaluation import evaluate_model
+from musicvae_tf.models.music_vae.evaluation import evaluate_interpolation, evaluate_model
 from musicvae_tf.training import train
 from musicvae_tf.models.music_vae.task import VAETask
 from training_support import synthetic_tokens, tiny_config, token_dataset_fn, write_prepared_data
@@ -64,6 +64,26 @@ def test_overfit_model_is_far_above_chance_and_fields_are_consistent(overfit_run
     assert again == result
 
 
+def test_interpolation_starts_and_ends_on_its_inputs_when_the_model_reconstructs_them(
+        overfit_run):
+    run_dir, config, tokens = overfit_run
+    from musicvae_tf.models.loading import load_run_model
+    from musicvae_tf.models.music_vae.model import build_model
+
+    model = load_run_model(run_dir)[0]
+    result = evaluate_interpolation(model, _batches(tokens, config), pairs=12, num_steps=4)
+    assert (result["pairs"], result["steps"]) == (12, 4)
+    greedy = evaluate_model(model, _batches(tokens[:12], config),
+                            num_bars=config.data.num_bars)["sampled_accuracy_greedy"]
+    assert result["accuracy_to_a"][0] == pytest.approx(greedy)
+    to_a, to_b = result["accuracy_to_a"], result["accuracy_to_b"]
+    assert to_a[0] > 0.7 and to_b[-1] > 0.7
+    assert to_a[0] > to_a[-1] and to_b[-1] > to_b[0]
+    untrained = evaluate_interpolation(build_model(config), _batches(tokens, config), pairs=12)
+    assert untrained["accuracy_to_a"][0] < to_a[0] - 0.3
+    assert evaluate_interpolation(model, _batches(tokens[:1], config)) == {}
+
+
 def test_untrained_model_reports_lower_accuracy_than_trained(overfit_run, tmp_path):
     run_dir, config, tokens = overfit_run
     from musicvae_tf.models.music_vae.model import build_model
@@ -94,6 +114,8 @@ def test_evaluate_command_on_a_hierarchical_run(tmp_path, capsys):
         assert len(values) == 4 and all(0 <= v <= 1 for v in values)
     assert 0 <= result["teacher_forced_accuracy"] <= 1
     assert result["model"].endswith("model.keras")
+    assert result["interpolation"]["pairs"] == 5 and len(result["interpolation"]["accuracy_to_b"]) == 5
+    assert "interpolation to A (greedy)" in printed
 
 
 def test_evaluate_command_errors_are_one_line(tmp_path, capsys):

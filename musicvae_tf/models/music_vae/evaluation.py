@@ -157,3 +157,37 @@ def _summary(totals: _Totals, num_bars: int, temperature: float, seed: int) -> d
     if num_bars > 1:
         result["per_bar_accuracy"] = per_bar
     return result
+
+
+def evaluate_interpolation(model, batches: Iterable, *, pairs: int = 64, num_steps: int = 5,
+                           encoding=None) -> dict:
+    """How an interpolation between two held-out sequences starts, moves and ends: the first
+    ``2 * pairs`` sequences of ``batches`` are paired (i with pairs + i), each pair's posterior
+    means are joined by a ``num_steps`` slerp path (as ``musicvae-tf interpolate``), every point
+    is decoded greedily, and each step's token accuracy against input A and input B is averaged
+    over the pairs. ``{}`` with fewer than two sequences or for a model with controls."""
+    from musicvae_tf.interpolation import slerp
+
+    inputs, targets = [], []
+    for batch_inputs, tokens in batches:
+        inputs.append(np.asarray(batch_inputs))
+        targets.append(np.asarray(tokens))
+        if sum(len(t) for t in targets) >= 2 * pairs:
+            break
+    if not targets or model.control_depth or len(model.output_splits) > 1:
+        return {}
+    inputs, targets = np.concatenate(inputs), np.concatenate(targets)
+    pairs = min(pairs, len(targets) // 2)
+    if pairs == 0:
+        return {}
+    if encoding is not None:
+        targets = np.asarray(encoding.decoder_inputs(tf.convert_to_tensor(targets))[1])
+    mu = np.concatenate([model.encode(inputs[i:i + 256])[0].numpy()
+                         for i in range(0, 2 * pairs, 256)])
+    paths = np.stack([slerp(mu[i], mu[pairs + i], num_steps) for i in range(pairs)])
+    decoded = model.sample_tokens(paths.reshape(pairs * num_steps, -1), temperature=0.0,
+                                  seed=0).numpy().reshape(pairs, num_steps, -1)
+    to_a = (decoded == targets[:pairs, None]).mean(axis=(0, 2))
+    to_b = (decoded == targets[pairs:2 * pairs, None]).mean(axis=(0, 2))
+    return {"pairs": int(pairs), "steps": int(num_steps), "decoding": "greedy",
+            "accuracy_to_a": [float(v) for v in to_a], "accuracy_to_b": [float(v) for v in to_b]}

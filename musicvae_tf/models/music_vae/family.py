@@ -80,7 +80,7 @@ def evaluate(args, run_dir: Path, out: Path) -> int:
     from data_pipelines.io_utils import write_json
     from data_pipelines.reader import make_dataset
     from musicvae_tf.models.loading import load_run_model
-    from musicvae_tf.models.music_vae.evaluation import evaluate_model
+    from musicvae_tf.models.music_vae.evaluation import evaluate_interpolation, evaluate_model
 
     model, config, source = load_run_model(run_dir)
     dataset = make_dataset(args.data, args.split, config.data, args.batch_size, training=False)
@@ -92,6 +92,9 @@ def evaluate(args, run_dir: Path, out: Path) -> int:
                                 progress=lambda done: bar.update(task, completed=done))
     if result["num_sequences"] == 0:
         raise MusicVAEError(f"the {args.split} split of {args.data} holds no windows")
+    interpolation = evaluate_interpolation(model, dataset, encoding=encoding_for(config.data))
+    if interpolation:
+        result["interpolation"] = interpolation
     result = {"run_dir": str(run_dir), "model": source, "config": config.name,
               "data": str(args.data), "split": args.split, **result}
     write_json(out, result)
@@ -119,6 +122,11 @@ def _print_table(result: dict, out: Path) -> None:
         ("active latent units", f"{result['active_units']} / {result['latent_dim']}"),
         ("z-shuffle gap (points; ~0 = z ignored)", f"{100 * result['z_shuffle_gap']:.1f}"),
     ]
+    interpolation = result.get("interpolation")
+    if interpolation:
+        for end in ("a", "b"):
+            rows.append((f"interpolation to {end.upper()} (greedy)",
+                         " ".join(f"{v:.2f}" for v in interpolation[f"accuracy_to_{end}"])))
     for name, values in result.get("per_bar_accuracy", {}).items():
         rows.append((f"per-bar {name.replace('_', ' ')}", " ".join(f"{v:.2f}" for v in values)))
     for name, value in rows:
