@@ -39,13 +39,13 @@ $(STAMP): pyproject.toml
 # Re-running resumes the trainings where they stopped.
 # Music first: sample, interpolate and inpaint with the shipped folk models (about a minute).
 music: $(STAMP)
-	$(MV) sample --model folk-mel_2bar --num-outputs 5 --seed 1 --out $(SHIPPED)/folk-mel_2bar/samples
-	$(MV) interpolate --model folk-mel_2bar --input-piece "$(TUNE_A)" "$(TUNE_B)" --bar 2 --num-outputs 7 \
-		--out $(SHIPPED)/folk-mel_2bar/interpolation
 	$(MV) sample --model folk-hierdec-mel_16bar --num-outputs 3 --seed 1 \
 		--out $(SHIPPED)/folk-hierdec-mel_16bar/samples
 	$(MV) interpolate --model folk-hierdec-mel_16bar --input-piece "$(TUNE_A)" "$(TUNE_B)" \
 		--num-outputs 5 --out $(SHIPPED)/folk-hierdec-mel_16bar/interpolation
+	$(MV) sample --model folk-mel_2bar --num-outputs 5 --seed 1 --out $(SHIPPED)/folk-mel_2bar/samples
+	$(MV) interpolate --model folk-mel_2bar --input-piece "$(TUNE_A)" "$(TUNE_B)" --bar 2 --num-outputs 7 \
+		--out $(SHIPPED)/folk-mel_2bar/interpolation
 	$(MV) inpaint --model folk-inpaint --input-piece "$(TUNE_INPAINT)" --bars 7-10 --num-outputs 3 \
 		--seed 1 --out $(SHIPPED)/folk-inpaint
 	@echo "Shipped models: MIDI + PNG in $(SHIPPED)/."

@@ -206,6 +206,13 @@ def test_kill_9_in_the_middle_of_a_stage_resumes_there(prepared, bar_model_file,
     import tensorflow as tf
 
     last = int(tf.train.latest_checkpoint(str(top_dir / "ckpt")).rsplit("-", 1)[1])
+    # The stage still training loads from its checkpoint (its bar level from the bar model).
+    from musicvae_tf.models.loading import load_keras_file, load_run_model
+
+    partial, _, source = load_run_model(top_dir)
+    assert source.endswith(f"ckpt-{last}")
+    np.testing.assert_array_equal(partial.decoder.lstm.weights[0],
+                                  load_keras_file(bar_model_file).decoder.lstm.weights[0])
     final = run_cli([*command, "--config", str(_staged_settings_file(
         tmp_path / "short.yaml", bar_model_file, last + 3))], timeout=300)
     assert final.returncode == 0, final.stderr[-3000:]

@@ -61,3 +61,17 @@ def test_the_package_ships_the_folk_models_and_each_loads():
     total = sum(f.stat().st_size for name in SHIPPED
                 for f in pretrained.resolve_model(name).iterdir())
     assert total < 60 * 2**20
+
+
+def test_the_recipe_trains_the_16_bar_model_on_the_inpainting_models_bar_level(tmp_path):
+    from musicvae_tf.pretrained import recipe
+
+    model = recipe.MODELS["folk-hierdec-mel_16bar"]
+    command = recipe.train_command(model, tmp_path, 90, "float32")
+    bar_model = (tmp_path / "runs" / "folk-inpaint").resolve()
+    assert f"curriculum.bar_model={bar_model}" in command
+    assert command[command.index("--minutes") + 1] == "100"  # its own budget, not --minutes
+    assert "--set" not in recipe.train_command(recipe.MODELS["folk-mel_2bar"], tmp_path, 90,
+                                               "float32")
+    with pytest.raises(SystemExit, match="builds on folk-inpaint: train that one first"):
+        recipe.train(tmp_path, ["folk-hierdec-mel_16bar"], 90, "float32")

@@ -95,18 +95,20 @@ def refuse_mismatched_model(differences: list[str], model_path: str | Path) -> N
                             "inconsistent")
 
 
-def restore_trained_variables(model, checkpoint: str, **extra_objects):
+def restore_trained_variables(model, checkpoint: str, trained=None, **extra_objects):
     """``model`` (freshly built) holding the variables the trainer saved in ``checkpoint``.
 
-    Keras 3 models are not in TensorFlow's checkpoint graph: the trainer saves their trainable
-    variables as the optimiser's (in model order) and anything else as ``extra_objects`` (the
-    task's ``extra_checkpoint_objects``, e.g. batch-norm statistics or a codebook).
+    Keras 3 models are not in TensorFlow's checkpoint graph: the trainer saves the variables it
+    trains (``trained``, by default all trainable ones, in model order) as the optimiser's and
+    anything else as ``extra_objects`` (the task's ``extra_checkpoint_objects``, e.g. batch-norm
+    statistics or a codebook).
     """
     import tensorflow as tf
 
     from musicvae_tf.training.checkpoints import checkpoint_read_errors, unreadable_checkpoint
 
-    variables = tf.train.Checkpoint(_trainable_variables=list(model.trainable_variables))
+    trained = list(model.trainable_variables if trained is None else trained)
+    variables = tf.train.Checkpoint(_trainable_variables=trained)
     try:
         tf.train.Checkpoint(optimizer=variables, **extra_objects).restore(checkpoint) \
             .expect_partial().assert_existing_objects_matched()

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import yaml
 
-# The quality bars the shipped models are held to (issue 8), per model.
-SIXTEEN_BAR_BARS = {"teacher_forced_accuracy": 0.80, "sampled_accuracy_greedy": 0.70,
-                    "sampled_over_teacher_forced": 0.85, "active_unit_share": 0.5}
+# The quality bars the shipped models are held to, per model (the 16-bar model's: issue 23).
 QUALITY_BARS = {
     "folk-mel_2bar": {"teacher_forced_accuracy": 0.90, "sampled_accuracy_greedy": 0.85,
                       "active_unit_share": 0.5},
-    "folk-hierdec-mel_16bar": SIXTEEN_BAR_BARS,
-    "folk-hier-mel_16bar": SIXTEEN_BAR_BARS,
+    "folk-hierdec-mel_16bar": {"teacher_forced_accuracy": 0.90, "sampled_accuracy_greedy": 0.80,
+                               "z_shuffle_gap": 0.20, "active_unit_share": 0.5,
+                               "interpolation_start_accuracy_to_a": 0.80,
+                               "interpolation_end_accuracy_to_b": 0.80},
 }
 
 
@@ -45,7 +45,18 @@ def vae_results(evaluation: dict) -> dict:
         "z_shuffle_gap": evaluation["z_shuffle_gap"],
         "majority_token_accuracy": evaluation["majority_token_accuracy"],
         "kl_bits": evaluation["kl_bits"],
+        **_interpolation_results(evaluation.get("interpolation")),
     }
+
+
+def _interpolation_results(interpolation: dict | None) -> dict:
+    if not interpolation:
+        return {}
+    to_a, to_b = interpolation["accuracy_to_a"], interpolation["accuracy_to_b"]
+    return {"interpolation_start_accuracy_to_a": to_a[0],
+            "interpolation_end_accuracy_to_b": to_b[-1],
+            "interpolation_accuracy_to_a_falls_monotonically":
+                float(all(x >= y for x, y in zip(to_a, to_a[1:])))}
 
 
 def _vae_section(name: str, folder: Path) -> list[str]:
@@ -57,7 +68,8 @@ def _vae_section(name: str, folder: Path) -> list[str]:
     missed = [f"{key.replace('_', ' ')} {results[key]:.3f} (bar {bar:g})"
               for key, bar in bars.items() if results[key] < bar]
     lines = [f"Held-out test split ({evaluation['num_sequences']} windows of pieces never seen in "
-             "training; z = posterior mean; greedy = argmax decoding fed back step by step):", "",
+             "training; z = posterior mean; greedy = argmax decoding fed back step by step; "
+             "interpolation: slerp between held-out pairs, decoded greedily):", "",
              "| metric | value | bar | met |", "|---|---|---|---|"]
     for key, value in results.items():
         bar = bars.get(key)
@@ -65,9 +77,8 @@ def _vae_section(name: str, folder: Path) -> list[str]:
         lines.append(f"| {key.replace('_', ' ')} | {value:.3f} | "
                      f"{'' if bar is None else f'>= {bar:g}'} | {met} |")
     if missed:
-        lines += ["", f"Not met within the training budget: {'; '.join(missed)}. Compare the "
-                  "learning curves in `training_curves.png`: accuracy was still rising when the "
-                  "time budget ended."]
+        lines += ["", f"Not met within the training budget: {'; '.join(missed)}. See the "
+                  "learning curves in `training_curves.png`."]
     stats = _read_json(folder / "stats.json")
     if stats:
         lines += ["", "Samples from the prior (T = 0.5, seed 0) against the training windows "
@@ -129,6 +140,22 @@ def _pianotree_section(folder: Path) -> list[str]:
     return lines
 
 
+def _stage_lines(folder: Path) -> list[str]:
+    """One line per stage of a curriculum run: where it ended and its speed."""
+    lines = []
+    for stage in [*sorted((folder / "stages").glob("*")), folder]:
+        record = _read_json(stage / "stage.json")
+        if record is None:
+            continue
+        speed = _last_step(stage / "metrics.jsonl").get("steps_per_sec")
+        curves = ("training_curves.png" if stage == folder
+                  else f"stages/{stage.name}/training_curves.png")
+        lines.append(f"- stage `{record['stage']}`: ended at step {record['final_step']} "
+                     f"({record['stop_reason']})"
+                     + (f", {1 / speed:.2f} s/step" if speed else "") + f"; curves `{curves}`")
+    return lines
+
+
 def write_model_card(folder: Path, name: str, family: str, data_report: dict,
                      corpora: list[str]) -> Path:
     """Write ``folder/MODEL_CARD.md`` and return its path."""
@@ -156,6 +183,7 @@ def write_model_card(folder: Path, name: str, family: str, data_report: dict,
              f"({', '.join(recipe.get('cpu', {}).get('matrix_features', []))}), shared with the "
              "other shipped models' trainings",
              "- learning curves: `training_curves.png`, every summary in `metrics.jsonl`",
+             *_stage_lines(folder),
              *([f"- {recipe['note']}"] if recipe.get("note") else []), "",
              "```yaml", yaml.safe_dump(config, sort_keys=False).strip(), "```", "",
              "## Evaluation", ""]

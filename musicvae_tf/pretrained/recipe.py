@@ -44,15 +44,20 @@ class ShippedModel:
     # A config trained beside it on the same data and evaluated into RUN/eval_baseline.json for
     # the model card's comparison (its weights are not shipped).
     baseline: str = ""
+    # A shipped model whose finished run this one builds on (its curriculum's bar model): it
+    # starts once that run has ended.
+    after: str = ""
+    # The training budget in minutes (None: the recipe's --minutes).
+    minutes: float | None = None
 
 
 MODELS = {
     "folk-mel_2bar": ShippedModel("folk-mel_2bar", "music_vae", "data_2bar", "folk-mel_2bar"),
+    # Staged (curriculum): its bar level is folk-inpaint's measure VAE, so it trains after it;
+    # its two stages take 50 minutes each.
     "folk-hierdec-mel_16bar": ShippedModel("folk-hierdec-mel_16bar", "music_vae", "data_16bar",
-                                           "folk-hierdec-mel_16bar"),
-    # The hierarchical encoder + BN-VAE variant (README "Posterior collapse"), same windows.
-    "folk-hier-mel_16bar": ShippedModel("folk-hier-mel_16bar", "music_vae", "data_16bar",
-                                        "folk-hierdec-mel_16bar"),
+                                           "folk-hierdec-mel_16bar", after="folk-inpaint",
+                                           minutes=100),
     "folk-inpaint": ShippedModel("folk-inpaint", "inpainting", "data_16bar",
                                  "folk-hierdec-mel_16bar"),
     # Polyphonic: music21's Bach chorales (all four voices; the 4/4 ones fit the 16-step bar).
@@ -62,7 +67,7 @@ MODELS = {
 }
 # Files copied from a finished run into musicvae_tf/pretrained/NAME/.
 PACKED_FILES = ("model.keras", "config.yaml", "attributes.npz", "eval_test.json", "eval_test.md",
-                "eval_baseline.json",
+                "eval_baseline.json", "stage.json",
                 "stats.json", "metrics.jsonl", "training_curves.png", "recipe.json")
 
 
@@ -100,6 +105,9 @@ def train_command(model: ShippedModel, work: Path, minutes: float, precision: st
     run = str(work / "runs" / model.name)
     common = ["--config", model.name, "--data", str(work / model.data), "--run-dir", run,
               "--strategy", "cpu", "--precision", precision, "--no-progress"]
+    if model.after:
+        common += ["--set", f"curriculum.bar_model={(work / 'runs' / model.after).resolve()}"]
+    minutes = model.minutes or minutes
     if model.family == "inpainting":
         return cli("train-inpainting", *common, "--minutes", f"{minutes / 2:g}")
     return cli("train", *common, "--minutes", f"{minutes:g}")
@@ -117,29 +125,43 @@ def write_run_record(run: Path, command: list[str], precision: str, minutes: flo
 
 
 def train(work: Path, names: list[str], minutes: float, precision: str) -> None:
-    """Train the models side by side, one thread each; logs go to ``WORK/logs/NAME.log``."""
+    """Train the models side by side, one thread each, each as soon as the run it builds on
+    (``after``) has ended; logs go to ``WORK/logs/NAME.log``."""
     env = dict(os.environ, TF_NUM_INTRAOP_THREADS="1", TF_NUM_INTEROP_THREADS="1",
                OMP_NUM_THREADS="1")
     (work / "logs").mkdir(parents=True, exist_ok=True)
-    jobs = []
     models = [MODELS[n] for n in names]
     models += [dataclasses.replace(m, name=m.baseline, baseline="") for m in models if m.baseline]
+    waiting = {model.name: model for model in models}
     for model in models:
-        name = model.name
-        run = work / "runs" / name
-        run.mkdir(parents=True, exist_ok=True)
-        log = open(work / "logs" / f"{name}.log", "a")
-        command = train_command(model, work, minutes, precision)
-        started = time.time()
-        jobs.append((name, run, command, started, log,
-                     subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)))
-    failed = []
-    for name, run, command, started, log, process in jobs:
-        code = process.wait()
-        log.close()
-        write_run_record(run, command, precision, minutes, started, code)
-        if code != 0:
-            failed.append(name)
+        if model.after and model.after not in waiting \
+                and not (work / "runs" / model.after / "model.keras").is_file():
+            raise SystemExit(f"{model.name} builds on {model.after}: train that one first "
+                             f"(--only {model.after} {model.name})")
+    running, failed = {}, []
+    while waiting or running:
+        for name, model in list(waiting.items()):
+            if model.after and model.after in waiting | running:
+                continue
+            del waiting[name]
+            run = work / "runs" / name
+            run.mkdir(parents=True, exist_ok=True)
+            log = open(work / "logs" / f"{name}.log", "a")
+            command = train_command(model, work, minutes, precision)
+            running[name] = (run, command, time.time(), log, model.minutes or minutes,
+                             subprocess.Popen(command, env=env, stdout=log,
+                                              stderr=subprocess.STDOUT))
+        time.sleep(1.0)
+        for name, (run, command, started, log, budget, process) in list(running.items()):
+            code = process.poll()
+            if code is None:
+                continue
+            log.close()
+            write_run_record(run, command, precision, budget, started, code)
+            del running[name]
+            if code != 0:
+                failed.append(name)
+                waiting = {n: m for n, m in waiting.items() if m.after != name}
     if failed:
         raise SystemExit(f"training failed for {', '.join(failed)}: see {work / 'logs'}")
 
@@ -177,6 +199,11 @@ def pack(work: Path, name: str, destination: Path) -> Path:
     for file_name in PACKED_FILES:
         if (run / file_name).is_file():
             shutil.copyfile(run / file_name, target / file_name)
+    for stage in sorted((run / "stages").glob("*")):  # a curriculum's earlier stages
+        for file_name in ("metrics.jsonl", "training_curves.png", "stage.json"):
+            if (stage / file_name).is_file():
+                (target / "stages" / stage.name).mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(stage / file_name, target / "stages" / stage.name / file_name)
     report = json.loads((work / MODELS[name].data / "report.json").read_text())
     write_model_card(target, name, MODELS[name].family, report, list(MODELS[name].corpora))
     return target

@@ -164,6 +164,29 @@ def _stage_task(settings, stage, previous, path, bar_model, data_dir, log):
                      diagnostic_batch=lambda: diagnostic_batch(data_dir, settings))
 
 
+def restore_stage_checkpoint(config, checkpoint: str):
+    """A MusicVAE holding a curriculum stage's checkpoint (a stage still training): a stage
+    that trains only the top saved only those variables, so its bar level comes from the bar
+    model, as when the stage started."""
+    from musicvae_tf.models.loading import restore_trained_variables
+    from musicvae_tf.models.music_vae.bar_level import bar_level_variables, load_bar_level
+    from musicvae_tf.models.music_vae.model import build_model
+
+    stage_dir = Path(checkpoint).parent.parent
+    stages = config.section("curriculum").stages
+    stage = stages[-1]
+    if stage_dir.parent.name == STAGES_DIR:
+        index = int(stage_dir.name.split("-", 1)[0])
+        stage = stages[index] if 0 <= index < len(stages) else stage
+    model = build_model(config)
+    trained = None
+    if stage.trains == "top":
+        load_bar_level(model, load_bar_model(config))
+        frozen = {id(v) for v in bar_level_variables(model)}
+        trained = [v for v in model.trainable_variables if id(v) not in frozen]
+    return restore_trained_variables(model, checkpoint, trained)
+
+
 def write_stage_record(path: Path, stage, result) -> None:
     """``stage.json``: the stage has ended (and why), so later runs go on to the next."""
     from data_pipelines.io_utils import write_json

@@ -23,6 +23,10 @@ def restore_checkpoint(config, checkpoint: str):
     from musicvae_tf.models.music_vae.model import build_model
     from musicvae_tf.models.music_vae.task import model_state_objects
 
+    if config.section("curriculum") is not None:
+        from musicvae_tf.models.music_vae.curriculum import restore_stage_checkpoint
+
+        return restore_stage_checkpoint(config, checkpoint)
     model = build_model(config)
     return restore_trained_variables(model, checkpoint, **model_state_objects(model))
 
