@@ -70,7 +70,7 @@ def test_the_recipe_trains_the_16_bar_model_on_the_inpainting_models_bar_level(t
     command = recipe.train_command(model, tmp_path, 90, "float32")
     bar_model = (tmp_path / "runs" / "folk-inpaint").resolve()
     assert f"curriculum.bar_model={bar_model}" in command
-    assert command[command.index("--minutes") + 1] == "100"  # its own budget, not --minutes
+    assert command[command.index("--minutes") + 1] == "40"  # its own budget, not --minutes
     assert "--set" not in recipe.train_command(recipe.MODELS["folk-mel_2bar"], tmp_path, 90,
                                                "float32")
     with pytest.raises(SystemExit, match="builds on folk-inpaint: train that one first"):
