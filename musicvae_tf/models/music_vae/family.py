@@ -63,13 +63,18 @@ def train(config, data_dir, run_dir, *, steps=None, **options) -> int:
 def _report(name: str, result) -> None:
     metrics = result.last_metrics
     if metrics:
-        print(f"{name}: step {result.final_step}  loss {metrics['loss']:.3f}  "
-              f"recon {metrics.get('reconstruction', float('nan')):.3f}  "
-              f"KL {metrics.get('kl_bits', float('nan')):.2f} bits  "
-              f"accuracy {metrics.get('accuracy', float('nan')):.3f}  "
-              f"active units {metrics.get('active_units', '-')}  "
-              f"z-shuffle gap {100 * metrics.get('z_shuffle_gap', float('nan')):.1f} points  "
-              f"({metrics['steps_per_sec']:.2f} steps/s)")
+        parts = [f"{name}: step {result.final_step}", f"loss {metrics['loss']:.3f}"]
+        if "reconstruction" in metrics:
+            parts.append(f"recon {metrics['reconstruction']:.3f}")
+        if "latent_loss" in metrics:
+            parts.append(f"latent loss {metrics['latent_loss']:.1f}")
+        parts.append(f"KL {metrics.get('kl_bits', float('nan')):.2f} bits")
+        if "accuracy" in metrics:
+            parts.append(f"accuracy {metrics['accuracy']:.3f}")
+        parts += [f"active units {metrics.get('active_units', '-')}",
+                  f"z-shuffle gap {100 * metrics.get('z_shuffle_gap', float('nan')):.1f} points",
+                  f"({metrics['steps_per_sec']:.2f} steps/s)"]
+        print("  ".join(parts))
     if result.model_path is not None:
         print(f"model: {result.model_path}  checkpoint: {result.checkpoint}")
 
