@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from pathlib import Path
 
@@ -14,6 +15,31 @@ def shipped_studio():
     from musicvae_tf.studio.service import Studio
 
     return Studio.load()
+
+
+@contextlib.contextmanager
+def served(app):
+    """Run ``app`` under uvicorn on a free localhost port in a thread; yields the port."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the studio server did not start"
+        time.sleep(0.05)
+    try:
+        yield sock.getsockname()[1]
+    finally:
+        server.should_exit = True
+        thread.join(10)
 
 
 def melody_file(path: Path, first_pitch: int = 60, bars: int = 16, meter=(4, 4)) -> Path:

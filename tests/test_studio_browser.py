@@ -8,15 +8,12 @@ pixels), play, interpolate two uploaded MIDI files, inpaint selected bars, downl
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pretty_midi
 import pytest
 
-from studio_support import melody_file, shipped_studio
+from studio_support import melody_file, served, shipped_studio
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -45,24 +42,11 @@ COUNT_PIXELS = """([canvas, rgb, from, to]) => {
 
 @pytest.fixture(scope="module")
 def server():
-    import uvicorn
-
     from musicvae_tf.studio.app import create_app
 
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
     app = create_app(shipped_studio(), allowed_hosts=["127.0.0.1", "localhost"])
-    uv = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not uv.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the studio server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    uv.should_exit = True
-    thread.join(10)
+    with served(app) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import http.client
 import json
 import socket
-import threading
 import time
 
 import pytest
@@ -17,6 +16,7 @@ from musicvae_tf.pretrained import resolve_model
 from musicvae_tf.studio.app import BODY_TIMEOUT_S, create_app
 from musicvae_tf.studio.service import Studio, StudioModel
 from musicvae_tf.training.run_files import read_run_config
+from studio_support import served
 
 TIMEOUT_S = 1.0
 MIDI_REQUEST = json.dumps({"model": "folk-mel_2bar", "tokens": [40] + [0] * 31, "qpm": 120}).encode()
@@ -24,23 +24,11 @@ MIDI_REQUEST = json.dumps({"model": "folk-mel_2bar", "tokens": [40] + [0] * 31, 
 
 @pytest.fixture(scope="module")
 def port():
-    import uvicorn
-
     config = read_run_config(resolve_model("folk-mel_2bar"))
     app = create_app(Studio([StudioModel("folk-mel_2bar", config)]), allowed_hosts=["127.0.0.1", "localhost"],
                      body_timeout_s=TIMEOUT_S)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the studio server did not start"
-        time.sleep(0.05)
-    yield sock.getsockname()[1]
-    server.should_exit = True
-    thread.join(10)
+    with served(app) as port:
+        yield port
 
 
 def post(port: int, path: str, body: bytes, headers: dict) -> tuple[int, bytes]:
