@@ -14,7 +14,9 @@ from musicvae_tf.cli import main
 from data_pipelines.errors import MusicVAEError
 from musicvae_tf.trained_model import TrainedModel
 
-SHIPPED = ("folk-mel_2bar", "folk-hierdec-mel_16bar", "folk-hier-mel_16bar", "folk-inpaint")
+SHIPPED = ("folk-mel_2bar", "folk-hierdec-mel_16bar", "folk-inpaint", "bach-pianotree_2bar")
+# Two tunes of the folk models' held-out test split (the Makefile's TUNE_A and TUNE_B).
+HELD_OUT = ("music21:oneills1850/1556-1624.abc#9", "music21:oneills1850/1625-1700.abc#25")
 
 
 @pytest.fixture
@@ -52,7 +54,7 @@ def test_the_package_ships_the_folk_models_and_each_loads():
     for name in SHIPPED:
         folder = pretrained.resolve_model(name)
         card = (folder / "MODEL_CARD.md").read_text()
-        assert "oneills1850" in card and "airdsAirs" in card
+        assert ("oneills1850" in card and "airdsAirs" in card) or "bach" in card
         assert (folder / "eval_test.json").is_file()
     model = TrainedModel.load("folk-mel_2bar")
     tokens = np.asarray(model.decode_tokens(model.sample_latents(4, seed=0), temperature=0.5,
@@ -61,6 +63,19 @@ def test_the_package_ships_the_folk_models_and_each_loads():
     total = sum(f.stat().st_size for name in SHIPPED
                 for f in pretrained.resolve_model(name).iterdir())
     assert total < 60 * 2**20
+
+
+def test_the_16_bar_model_reconstructs_held_out_tunes_and_interpolates_from_one_to_the_other():
+    from musicvae_tf.piece_inputs import load_piece_sequence
+
+    model = TrainedModel.load("folk-hierdec-mel_16bar")
+    a, b = (load_piece_sequence(piece) for piece in HELD_OUT)
+    path = model.interpolate_tokens(a, b, num_steps=5, temperature=0.0, seed=0)
+    tokens = np.asarray(path.tokens)
+    to_a = (tokens == np.asarray(path.start.tokens)).mean(axis=1)
+    to_b = (tokens == np.asarray(path.end.tokens)).mean(axis=1)
+    assert to_a[0] > 0.8 and to_b[-1] > 0.8, (to_a, to_b)  # starts and ends on its inputs
+    assert to_a[-1] < to_a[0] - 0.2 and to_b[0] < to_b[-1] - 0.2  # and moves between them
 
 
 def test_the_recipe_trains_the_16_bar_model_on_the_inpainting_models_bar_level(tmp_path):

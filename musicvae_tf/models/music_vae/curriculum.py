@@ -140,6 +140,9 @@ def train_curriculum(config, data_dir, run_dir, *, steps=None, minutes=None, log
         if result.stop_reason not in ("steps", "time"):
             break
         write_stage_record(path, stage, result)
+        if index + 1 < len(stages):
+            log(f"stage {stage.name} ended ({result.stop_reason}) at step {result.final_step}; "
+                f"stage {stages[index + 1].name} starts from its weights")
     return results
 
 
