@@ -52,6 +52,9 @@ class TrainingConfig:
     # unit, or a z-shuffle gap under 1 point) prints a warning.
     collapse_warmup_steps: int = 2000
     keep_checkpoints: int = 3
+    # Compile each step's forward and backward pass with XLA (bench/train_throughput.py measures
+    # whether it pays on a model and machine).
+    jit_compile: bool = False
     seed: int = 0
 
 

@@ -139,7 +139,8 @@ def decode_autoregressively(cores, bar_conditioning, num_bars: int, steps_per_ba
     _, _, _, logits_ta, tokens_ta = tf.while_loop(
         lambda t, *_: t < num_steps, body,
         (tf.constant(0), first, states,
-         tf.TensorArray(tf.float32, size=num_steps), tf.TensorArray(tf.int32, size=num_steps)))
+         tf.TensorArray(tf.float32, size=num_steps), tf.TensorArray(tf.int32, size=num_steps)),
+        maximum_iterations=num_steps)  # a static bound: XLA needs it to differentiate the loop
     logits = tf.transpose(logits_ta.stack(), [1, 0, 2])
     tokens = tf.transpose(tokens_ta.stack(), [1, 0, 2])
     return logits, tokens[..., 0] if len(splits) == 1 else tokens

@@ -46,7 +46,7 @@ def without_gradient_aggregation(optimizer) -> None:
 
 
 def make_train_step(task, optimizer, strategy, *, step, clip_norm: float = 1.0,
-                    skip_norm: float = 1e4):
+                    skip_norm: float = 1e4, jit_compile: bool = False):
     """Return a ``tf.function(distributed_batch) -> dict`` that trains one step.
 
     ``step`` is an int64 ``tf.Variable`` (the global step, created under ``strategy.scope()``);
@@ -56,22 +56,29 @@ def make_train_step(task, optimizer, strategy, *, step, clip_norm: float = 1.0,
     Build the optimiser before the first call (``optimizer.build(task.trainable_variables)``
     inside the scope) so that its variables are created outside the function. The optimiser is
     changed to take the summed gradients as they are (:func:`without_gradient_aggregation`).
+    With ``jit_compile`` the loss and its gradients (the replica's forward and backward pass)
+    are compiled by XLA; the all-reduce, clipping and update stay outside.
     """
     without_gradient_aggregation(optimizer)
     loss_scaling = uses_loss_scaling(optimizer)
     clip_norm, skip_norm = float(clip_norm), float(skip_norm)
 
-    def replica_gradients(batch):
-        context = tf.distribute.get_replica_context()
-        num_replicas = context.num_replicas_in_sync
+    def loss_gradients(batch, num_replicas):
         variables = task.trainable_variables
         with tf.GradientTape() as tape:
             logs = task.losses(batch, step, True)
             loss = tf.cast(logs["loss"], tf.float32)
             scaled_loss = optimizer.scale_loss(loss / num_replicas)
         grads = tape.gradient(scaled_loss, variables)
-        grads = [tf.zeros_like(v) if g is None else tf.convert_to_tensor(g)
-                 for g, v in zip(grads, variables)]
+        return logs, [tf.zeros_like(v) if g is None else tf.convert_to_tensor(g)
+                      for g, v in zip(grads, variables)]
+
+    compiled_gradients = tf.function(loss_gradients, jit_compile=True) if jit_compile else None
+
+    def replica_gradients(batch):
+        context = tf.distribute.get_replica_context()
+        num_replicas = context.num_replicas_in_sync
+        logs, grads = (compiled_gradients or loss_gradients)(batch, num_replicas)
         if num_replicas > 1:
             grads = context.all_reduce(tf.distribute.ReduceOp.SUM, grads)
         loss_scale = optimizer.dynamic_scale if loss_scaling else None

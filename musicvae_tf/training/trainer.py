@@ -57,10 +57,11 @@ class TrainingResult:
 
 def setup_training(task_builder: Callable[[], TrainingTask], strategy, precision: str, *,
                    clip_norm: float = 1.0, skip_norm: float = 1e4,
-                   seed: int | None = None) -> TrainingSetup:
+                   seed: int | None = None, jit_compile: bool = False) -> TrainingSetup:
     """Set the precision, build the task and optimiser under ``strategy.scope()`` and compile
-    the train step (also what bench/train_throughput.py times). ``seed`` fixes the initial
-    weights (Python, NumPy and Keras seeds)."""
+    the train step (also what bench/train_throughput.py times; ``jit_compile``: the forward and
+    backward pass through XLA). ``seed`` fixes the initial weights (Python, NumPy and Keras
+    seeds)."""
     import keras
     import tensorflow as tf
 
@@ -75,7 +76,7 @@ def setup_training(task_builder: Callable[[], TrainingTask], strategy, precision
         optimizer.build(task.trainable_variables)
         step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
     train_step = make_train_step(task, optimizer, strategy, step=step, clip_norm=clip_norm,
-                                 skip_norm=skip_norm)
+                                 skip_norm=skip_norm, jit_compile=jit_compile)
     return TrainingSetup(strategy, task, optimizer, step, train_step)
 
 
@@ -131,7 +132,8 @@ def _train(task_builder: Callable[[], TrainingTask], dataset_fn: Callable, run_d
 
             log(f"LSTM {resolve_lstm_impl(lstm_impl)} (model.lstm_impl {lstm_impl})")
     setup = setup_training(task_builder, strategy, precision, clip_norm=training.clip_norm,
-                           skip_norm=training.skip_norm, seed=training.seed)
+                           skip_norm=training.skip_norm, seed=training.seed,
+                           jit_compile=training.jit_compile)
     store = CheckpointStore(run_dir / run_files.CHECKPOINT_DIR, keep=training.keep_checkpoints,
                             chief=chief, worker_index=worker_index(strategy),
                             model=setup.task.model, optimizer=setup.optimizer, step=setup.step,

@@ -111,13 +111,15 @@ class MusicVAE(keras.Model):
         return {"logits": logits, "mu": mu, "sigma": sigma, "z": z}
 
     def decode_logits(self, z, targets_one_hot, sampling_probability=0.0, seed=None,
-                      training=False, controls=None):
+                      training=False, controls=None, stepwise=False):
         """Logits float32 ``[B, T, num_classes]`` for ``targets_one_hot`` (the splits' one-hots,
         concatenated) given z and, for a model with controls, ``controls [B, T, control_depth]``.
 
         ``sampling_probability`` 0 is teacher forcing (all steps at once); above 0 each step's
         input is, per example, the model's own sample (temperature 1) with that probability.
-        A tensor probability chooses between the two paths at run time.
+        A tensor probability chooses between the two paths at run time, unless ``stepwise``
+        takes the step-by-step path whatever its value (XLA cannot compile the run-time choice
+        around the step loop; at probability 0 both paths give the same logits).
         """
         z = tf.cast(z, "float32")
 
@@ -137,6 +139,8 @@ class MusicVAE(keras.Model):
 
         if isinstance(sampling_probability, numbers.Number):
             return teacher_forced() if sampling_probability <= 0 else scheduled()
+        if stepwise:
+            return scheduled()
         return tf.cond(tf.convert_to_tensor(sampling_probability) > 0, scheduled, teacher_forced)
 
     def _sample(self, z, temperature, seed, controls=None):

@@ -76,7 +76,8 @@ class StageTask(VAETask):
             probability = sampling_probability(step, settings.sampling_schedule,
                                                settings.sampling_rate) if training else 0.0
             logits = self.model.decode_logits(z, targets, sampling_probability=probability,
-                                              training=training, controls=controls)
+                                              training=training, controls=controls,
+                                              stepwise=settings.jit_compile)
             token_terms = vae_losses(logits, output_tokens, mu, sigma, beta, settings.free_bits,
                                      self.model.output_splits)
             terms.update(reconstruction=token_terms["reconstruction"],

@@ -90,7 +90,8 @@ class VAETask(TrainingTask):
             decoder_targets = drop_tokens(targets, settings.token_dropout, settings.seed, step)
         logits = self.model.decode_logits(z, decoder_targets, sampling_probability=probability,
                                           seed=_sampling_seed(settings.seed, step),
-                                          training=training, controls=controls)
+                                          training=training, controls=controls,
+                                          stepwise=settings.jit_compile)
         beta = beta_at(step, settings.max_beta, settings.beta_rate)
         terms = vae_losses(logits, output_tokens, mu, sigma, beta, settings.free_bits,
                            self.model.output_splits)
