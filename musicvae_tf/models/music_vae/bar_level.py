@@ -39,6 +39,15 @@ def bar_level_variables(model) -> list:
     return variables
 
 
+def stage_variables(model, trains: str) -> list:
+    """What a curriculum stage trains (and so checkpoints), in model order: every trainable
+    variable (``all``) or every one outside the bar level (``top``)."""
+    if trains == "all":
+        return model.trainable_variables
+    frozen = {id(v) for v in bar_level_variables(model)}
+    return [v for v in model.trainable_variables if id(v) not in frozen]
+
+
 def load_bar_level(model, bar_model) -> None:
     """Copy ``bar_model``'s encoder LSTM and decoder into ``model``'s bar level (in place).
 

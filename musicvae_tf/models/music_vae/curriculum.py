@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 from pathlib import Path
 
 from data_pipelines.errors import MusicVAEError
@@ -172,8 +171,7 @@ def restore_stage_checkpoint(config, checkpoint: str):
     that trains only the top saved only those variables, so its bar level comes from the bar
     model, as when the stage started."""
     from musicvae_tf.models.loading import restore_trained_variables
-    from musicvae_tf.models.music_vae.bar_level import bar_level_variables, load_bar_level
-    from musicvae_tf.models.music_vae.model import build_model
+    from musicvae_tf.models.music_vae.bar_level import stage_variables
 
     stage_dir = Path(checkpoint).parent.parent
     stages = config.section("curriculum").stages
@@ -181,13 +179,9 @@ def restore_stage_checkpoint(config, checkpoint: str):
     if stage_dir.parent.name == STAGES_DIR:
         index = int(stage_dir.name.split("-", 1)[0])
         stage = stages[index] if 0 <= index < len(stages) else stage
-    model = build_model(config)
-    trained = None
-    if stage.trains == "top":
-        load_bar_level(model, load_bar_model(config))
-        frozen = {id(v) for v in bar_level_variables(model)}
-        trained = [v for v in model.trainable_variables if id(v) not in frozen]
-    return restore_trained_variables(model, checkpoint, trained)
+    bar_model = load_bar_model(config) if stage.trains == "top" else None
+    model = initial_model(config, None, bar_model)
+    return restore_trained_variables(model, checkpoint, stage_variables(model, stage.trains))
 
 
 def write_stage_record(path: Path, stage, result) -> None:
@@ -197,12 +191,3 @@ def write_stage_record(path: Path, stage, result) -> None:
     write_json(path / STAGE_RECORD, {"stage": stage.name, "final_step": result.final_step,
                                      "stop_reason": result.stop_reason})
 
-
-def read_stage_records(config, run_dir) -> list[dict]:
-    """The ``stage.json`` of each ended stage, in order (for reports and model cards)."""
-    records = []
-    for path in stage_dirs(config, run_dir):
-        record = path / STAGE_RECORD
-        if record.is_file():
-            records.append(json.loads(record.read_text()))
-    return records

@@ -43,10 +43,8 @@ def vae_losses(logits, targets, mu, sigma, beta, free_bits, output_splits=None):
     correct = tf.equal(predicted_tokens(logits, splits), tokens)
     reconstruction = tf.reduce_sum(cross_entropy, axis=-1)
     kl = kl_to_standard_normal(mu, sigma)
-    free_nats = tf.cast(free_bits, tf.float32) * math.log(2.0)
-    kl_cost = tf.maximum(kl - free_nats, 0.0)
     beta = tf.cast(beta, tf.float32)
-    loss = tf.reduce_mean(reconstruction) + beta * tf.reduce_mean(kl_cost)
+    loss = tf.reduce_mean(reconstruction) + beta * tf.reduce_mean(kl_above_free_bits(kl, free_bits))
     kl_nats = tf.reduce_mean(kl)
     return {
         "loss": loss,
@@ -55,6 +53,11 @@ def vae_losses(logits, targets, mu, sigma, beta, free_bits, output_splits=None):
         "kl_bits": kl_nats / math.log(2.0),
         "accuracy": tf.reduce_mean(tf.cast(correct, tf.float32)),
     }
+
+
+def kl_above_free_bits(kl, free_bits):
+    """``max(KL - free_bits ln 2, 0)`` per example: the KL that costs (``kl`` in nats)."""
+    return tf.maximum(kl - tf.cast(free_bits, tf.float32) * math.log(2.0), 0.0)
 
 
 def sequence_cross_entropy(logits, tokens, output_splits):

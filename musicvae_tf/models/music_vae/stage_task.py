@@ -6,8 +6,7 @@ import math
 
 import tensorflow as tf
 
-from musicvae_tf.models.music_vae.task import VAETask, noise_scale
-from musicvae_tf.training.noise import replica_invariant_normal
+from musicvae_tf.models.music_vae.task import VAETask
 
 
 class StageTask(VAETask):
@@ -42,35 +41,26 @@ class StageTask(VAETask):
     @property
     def trainable_variables(self) -> list:
         """Everything, or everything but the bar level (``trains: top``)."""
-        from musicvae_tf.models.music_vae.bar_level import bar_level_variables
+        from musicvae_tf.models.music_vae.bar_level import stage_variables
 
-        if self.stage.trains == "all":
-            return self.model.trainable_variables
-        frozen = {id(v) for v in bar_level_variables(self.model)}
-        return [v for v in self.model.trainable_variables if id(v) not in frozen]
+        return stage_variables(self.model, self.stage.trains)
 
     def losses(self, batch, step, training: bool) -> dict:
         """The stage's weighted loss and its terms for one batch."""
         from musicvae_tf.layers.schedules import beta_at, sampling_probability
-        from musicvae_tf.models.music_vae.losses import kl_to_standard_normal, vae_losses
+        from musicvae_tf.models.music_vae.losses import (kl_above_free_bits,
+                                                         kl_to_standard_normal, vae_losses)
 
         inputs, tokens = batch
         settings, stage = self.config.training, self.stage
-        mu, sigma = self.model.encode(inputs, training=training)
-        mu, sigma = tf.cast(mu, tf.float32), tf.cast(sigma, tf.float32)
-        z = mu
-        if training:
-            warmup = (settings.latent_noise_warmup_steps if stage.latent_noise_warmup_steps < 0
-                      else stage.latent_noise_warmup_steps)
-            noise = replica_invariant_normal(tf.shape(mu)[0], self.model.latent_dim,
-                                             settings.seed, step)
-            z = mu + sigma * noise * noise_scale(step, warmup)
+        warmup = (settings.latent_noise_warmup_steps if stage.latent_noise_warmup_steps < 0
+                  else stage.latent_noise_warmup_steps)
+        mu, sigma, z = self.posterior(inputs, step, training, warmup)
         beta = tf.cast(beta_at(step, settings.max_beta, settings.beta_rate), tf.float32)
         kl = kl_to_standard_normal(mu, sigma)
-        free_nats = settings.free_bits * math.log(2.0)
         kl_nats = tf.reduce_mean(kl)
         terms = {"kl_nats": kl_nats, "kl_bits": kl_nats / math.log(2.0), "beta": beta}
-        loss = beta * tf.reduce_mean(tf.maximum(kl - free_nats, 0.0))
+        loss = beta * tf.reduce_mean(kl_above_free_bits(kl, settings.free_bits))
         if stage.token_weight > 0:
             targets, output_tokens, controls = self.encoding.decoder_inputs(tokens)
             probability = sampling_probability(step, settings.sampling_schedule,

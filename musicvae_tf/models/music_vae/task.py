@@ -67,6 +67,17 @@ class VAETask(TrainingTask):
             return None
         return collapse_warning(metrics)
 
+    def posterior(self, inputs, step, training: bool, noise_warmup_steps: int):
+        """``(mu, sigma, z)`` float32 of a batch: z a posterior sample when training (noise keyed
+        by ``(training.seed, step)``, ramped in over ``noise_warmup_steps``), else mu."""
+        mu, sigma = self.model.encode(inputs, training=training)
+        mu, sigma = tf.cast(mu, tf.float32), tf.cast(sigma, tf.float32)
+        if not training:
+            return mu, sigma, mu
+        noise = replica_invariant_normal(tf.shape(mu)[0], self.model.latent_dim,
+                                         self.config.training.seed, step)
+        return mu, sigma, mu + sigma * noise * noise_scale(step, noise_warmup_steps)
+
     def losses(self, batch, step, training: bool) -> dict:
         """Loss terms of one batch plus the step's ``beta`` and ``sampling_probability``."""
         from musicvae_tf.models.music_vae.losses import vae_losses
@@ -75,14 +86,8 @@ class VAETask(TrainingTask):
         inputs, tokens = batch
         targets, output_tokens, controls = self.encoding.decoder_inputs(tokens)
         settings = self.config.training
-        mu, sigma = self.model.encode(inputs, training=training)
-        mu, sigma = tf.cast(mu, tf.float32), tf.cast(sigma, tf.float32)
-        if training:
-            noise = replica_invariant_normal(tf.shape(mu)[0], self.model.latent_dim,
-                                             settings.seed, step)
-            z = mu + sigma * noise * noise_scale(step, settings.latent_noise_warmup_steps)
-        else:
-            z = mu
+        mu, sigma, z = self.posterior(inputs, step, training,
+                                      settings.latent_noise_warmup_steps)
         probability = sampling_probability(step, settings.sampling_schedule,
                                            settings.sampling_rate) if training else 0.0
         decoder_targets = targets
